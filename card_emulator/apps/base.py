@@ -1,0 +1,253 @@
+"""What every application (AP) of the card shares: EF selection, READ BINARY / RECORD, VERIFY, CHANGE.
+
+The access rules come from ``card_emulator.rules.FILE_RULES``; an application adds only what is its
+own (COMPUTE DIGITAL SIGNATURE in JPKI, CHANGE KEY in 住基).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from apdu import CommandApdu, StatusWord, verify_failed
+from card_emulator.errors import CardError
+from card_emulator.memory import CardMemory
+from card_emulator.rules import (
+    FILE_RULE_BY_LOCATION,
+    PIN_BY_LOCATION,
+    PIN_SPECS,
+    AppName,
+    ChangeCommand,
+    FileKind,
+    FileRule,
+    PinName,
+)
+
+SW = StatusWord
+
+
+@dataclass
+class Session:
+    """Volatile state: gone with a DF select (partly), a power-off or a reset (card-interface.md §2.1)."""
+
+    app: AppName | None = None
+    ef: int | None = None
+    verified: set[PinName] = field(default_factory=set)
+    pending: bytes = b""  # response bytes waiting for GET RESPONSE (61xx)
+
+
+@dataclass
+class Note:
+    """What the card makes of one command, for observers (card_emulator.trace.Exchange)."""
+
+    action: str = "unknown"
+    pin: PinName | None = None
+    reason: str = ""
+
+
+@dataclass
+class Context:
+    memory: CardMemory
+    session: Session
+    note: Note
+
+
+Handler = Callable[["Application", CommandApdu, Context], bytes]
+
+
+class Application:
+    """A DF selected by AID. Subclasses extend ``handlers`` with their own instructions."""
+
+    name: ClassVar[AppName]
+    # (CLA class, INS) -> handler; CLA class is 0x00 (interindustry) or 0x80 (proprietary)
+    handlers: ClassVar[dict[tuple[int, int], Handler]] = {}
+
+    def handle(self, command: CommandApdu, ctx: Context) -> bytes:
+        handler = self.handlers.get((command.cla & 0x80, command.ins))
+        if handler is None:
+            raise CardError(SW.INS_NOT_SUPPORTED, "this application has no such instruction")
+        return handler(self, command, ctx)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def file_rule(self, ctx: Context, fid: int) -> FileRule:
+        """The rule of an EF this card really has (a card without a signing certificate lacks 0001)."""
+        rule = FILE_RULE_BY_LOCATION.get((self.name, fid))
+        if rule is None or not ctx.memory.has_file(self.name, fid, rule.kind):
+            raise CardError(SW.FILE_NOT_FOUND, f"no EF {fid:04X} in this application")
+        return rule
+
+    def select_ef(self, command: CommandApdu, ctx: Context) -> bytes:
+        ctx.note.action = "select_ef"
+        if len(command.data) != 2:
+            raise CardError(SW.WRONG_LENGTH, "an EF identifier is two bytes")
+        fid = int.from_bytes(command.data, "big")
+        self.file_rule(ctx, fid)
+        ctx.session.ef = fid  # selecting an EF keeps the security status (§2.1)
+        ctx.note.pin = PIN_BY_LOCATION.get((self.name, fid))
+        return b""
+
+    def _ef_for(self, ctx: Context, sfi: int | None) -> FileRule:
+        """The EF a READ or VERIFY names: by short EF identifier, or the current EF."""
+        if sfi is not None:
+            rule = self.file_rule(ctx, sfi)
+            ctx.session.ef = sfi
+            return rule
+        if ctx.session.ef is None:
+            raise CardError(SW.COMMAND_NOT_ALLOWED_NO_EF, "no EF is selected")
+        return self.file_rule(ctx, ctx.session.ef)
+
+    def _check_access(self, rule: FileRule, ctx: Context) -> None:
+        if rule.kind in (FileKind.PIN, FileKind.PRIVATE_KEY):
+            raise CardError(SW.COMMAND_INCOMPATIBLE, "a key or PIN EF is never readable")
+        if rule.kind is FileKind.SECRET:
+            raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "readable by issuer terminals only")
+        if rule.opened_by and not (rule.opened_by & ctx.session.verified):
+            ctx.note.pin = sorted(rule.opened_by)[0] if len(rule.opened_by) == 1 else None
+            opened = ", ".join(sorted(pin.value for pin in rule.opened_by))
+            raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, f"needs a VERIFY of {opened}")
+
+    def read_binary(self, command: CommandApdu, ctx: Context) -> bytes:
+        ctx.note.action = "read_binary"
+        if command.p1 & 0x80:  # short EF form: P1 = 80 + SFI, P2 = offset (§2.2)
+            if command.p1 & 0x60:
+                raise CardError(SW.INCORRECT_P1P2, "bad short EF identifier")
+            rule = self._ef_for(ctx, command.p1 & 0x1F)
+            offset = command.p2
+        else:
+            rule = self._ef_for(ctx, None)
+            offset = command.p1p2
+        if command.le is None:
+            raise CardError(SW.WRONG_LENGTH, "READ BINARY needs Le")
+        if rule.kind is FileKind.RECORD:
+            raise CardError(SW.COMMAND_INCOMPATIBLE, "a record EF: use READ RECORD")
+        self._check_access(rule, ctx)
+        data = ctx.memory.file(self.name, rule.fid)
+        if offset >= len(data):
+            raise CardError(SW.WRONG_PARAMETERS_OFFSET, "offset beyond the end of the EF")
+        return data[offset : offset + command.le]  # a short read at the end is 9000 (JICSAP 6.4.1)
+
+    def read_record(self, command: CommandApdu, ctx: Context) -> bytes:
+        ctx.note.action = "read_record"
+        mode, sfi = command.p2 & 0x07, command.p2 >> 3
+        if mode == 0x05:
+            raise CardError(SW.FUNCTION_NOT_SUPPORTED, "multi-record read is not supported")
+        if mode != 0x04 or command.p1 == 0 or sfi == 0x1F:
+            raise CardError(SW.INCORRECT_P1P2, "READ RECORD takes P2 = 04 or SFI<<3 | 04")
+        rule = self._ef_for(ctx, sfi or None)
+        if command.le is None:
+            raise CardError(SW.WRONG_LENGTH, "READ RECORD needs Le")
+        if rule.kind is not FileKind.RECORD:
+            self._check_access(rule, ctx)
+            raise CardError(SW.COMMAND_INCOMPATIBLE, "not a record EF")
+        self._check_access(rule, ctx)
+        records = ctx.memory.records(self.name, rule.fid)
+        if command.p1 > len(records):
+            raise CardError(SW.RECORD_NOT_FOUND, f"record {command.p1} does not exist")
+        record = records[command.p1 - 1]
+        if command.le < len(record) and command.le != 256:
+            raise CardError(0x6C00 | (len(record) & 0xFF), "Le must be the record's length")
+        return record
+
+    # -- PINs ----------------------------------------------------------------------------------
+
+    def _pin_for(self, command: CommandApdu, ctx: Context) -> PinName:
+        """The key reference P2 names: 80 = the current EF, 80 + SFI = that EF (§2.4)."""
+        if command.p2 == 0x80:
+            rule = self._ef_for(ctx, None)
+        elif 0x81 <= command.p2 <= 0x9E:
+            rule = self.file_rule(ctx, command.p2 & 0x1F)
+            ctx.session.ef = rule.fid
+        else:
+            raise CardError(SW.INCORRECT_P1P2, "P2 must be 80 or 80 + a short EF identifier")
+        pin = PIN_BY_LOCATION.get((self.name, rule.fid))
+        if pin is None:
+            raise CardError(SW.COMMAND_INCOMPATIBLE, f"EF {rule.fid:04X} is not a PIN")
+        ctx.note.pin = pin
+        return pin
+
+    def verify(self, command: CommandApdu, ctx: Context) -> bytes:
+        ctx.note.action = "verify" if command.data else "query"
+        if command.p1 != 0x00:
+            raise CardError(SW.INCORRECT_P1P2, "VERIFY takes P1 = 00")
+        pin = self._pin_for(command, ctx)
+        record = ctx.memory.pin(pin)
+        if not command.data:
+            # A query spends nothing and reports the tries left, also after a success
+            # (OpenSC#959); 63C0 on a locked PIN (card-interface.md §2.4).
+            raise CardError(verify_failed(record.remaining), "tries left")
+        if record.locked:
+            raise CardError(SW.REFERENCE_DATA_NOT_USABLE, "locked: only an issuer reset lifts it")
+        if ctx.memory.verify_pin(pin, command.data):
+            ctx.session.verified.add(pin)
+            return b""
+        ctx.session.verified.discard(pin)
+        remaining = ctx.memory.pin(pin).remaining
+        reason = "wrong value; now locked" if remaining == 0 else "wrong value"
+        raise CardError(verify_failed(remaining), reason)
+
+    def change(self, command: CommandApdu, ctx: Context, how: ChangeCommand) -> bytes:
+        ctx.note.action = "change"
+        if (command.cla, command.ins, command.p1) != how.value[:3]:
+            raise CardError(SW.INCORRECT_P1P2, "only the new value may be given (P1)")
+        pin = self._pin_for(command, ctx)
+        spec = PIN_SPECS[pin]
+        if spec.change is not how:
+            raise CardError(SW.CONDITIONS_NOT_SATISFIED, "this reference cannot be changed so")
+        if ctx.memory.pin(pin).locked:
+            raise CardError(SW.REFERENCE_DATA_NOT_USABLE, "locked: only an issuer reset lifts it")
+        if pin not in ctx.session.verified:
+            raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "VERIFY the current value first")
+        if not command.data:
+            raise CardError(SW.WRONG_LENGTH, "no new value")
+        try:
+            new_value = command.data.decode("ascii")
+        except UnicodeDecodeError:
+            new_value = ""
+        if not spec.format.accepts(new_value):
+            raise CardError(
+                SW.INCORRECT_DATA, f"the new value must be {spec.format.description_en}"
+            )
+        ctx.memory.set_pin_value(pin, new_value)
+        return b""
+
+
+def verify_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    return app.verify(command, ctx)
+
+
+def read_binary_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    return app.read_binary(command, ctx)
+
+
+def read_record_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    return app.read_record(command, ctx)
+
+
+def change_reference_data_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    return app.change(command, ctx, ChangeCommand.CHANGE_REFERENCE_DATA)
+
+
+def change_key_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    return app.change(command, ctx, ChangeCommand.CHANGE_KEY)
+
+
+def refuse(sw: int, reason: str) -> Handler:
+    def handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+        raise CardError(sw, reason)
+
+    return handler
+
+
+COMMON_HANDLERS: dict[tuple[int, int], Handler] = {
+    (0x00, 0xB0): read_binary_handler,
+    (0x00, 0xB2): read_record_handler,
+    (0x00, 0x20): verify_handler,
+    # No public client resets a retry counter by APDU; resets are issuer operations (§10.3).
+    (0x00, 0x2C): refuse(SW.INS_NOT_SUPPORTED, "RESET RETRY COUNTER is not offered to users"),
+    (0x80, 0x54): refuse(
+        SW.SECURITY_STATUS_NOT_SATISFIED, "UNLOCK KEY needs issuer authentication"
+    ),
+    (0x80, 0xFC): refuse(SW.WRONG_LENGTH, "last-command indicator: smartphone profile only"),
+}

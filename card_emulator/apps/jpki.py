@@ -1,0 +1,106 @@
+"""公的個人認証AP (JPKI AP), D392F000260100000001: the two certificates and their keys (§4)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import ClassVar
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+
+from apdu import CommandApdu, StatusWord
+from card_emulator.apps.base import (
+    COMMON_HANDLERS,
+    Application,
+    Context,
+    Handler,
+    change_reference_data_handler,
+    refuse,
+)
+from card_emulator.errors import CardError
+from card_emulator.rules import AppName, FileKind
+
+SW = StatusWord
+KEY_BY_P2 = {0x97: 0x0017, 0x9A: 0x001A}  # P2 = 80 + SFI names the key without a SELECT (§2.6)
+PKCS1_MAX_INPUT = 256 - 11  # k - 11 for RSA-2048 (RFC 8017 §9.2)
+
+
+def pkcs1_v15_sign_raw(key: rsa.RSAPrivateKey, block: bytes) -> bytes:
+    """RSASSA-PKCS1-v1_5 over ``block`` as given (EMSA type 01, no DigestInfo added).
+
+    Clients pass a complete DigestInfo (P1 = 00, §2.6); ``cryptography`` has no raw mode, so the
+    private-key operation is done here with the CRT parameters.
+    """
+    numbers = key.private_numbers()
+    k = (key.key_size + 7) // 8
+    padded = b"\x00\x01" + b"\xff" * (k - len(block) - 3) + b"\x00" + block
+    m = int.from_bytes(padded, "big")
+    p, q = numbers.p, numbers.q
+    s1 = pow(m % p, numbers.dmp1, p)
+    s2 = pow(m % q, numbers.dmq1, q)
+    s = s2 + q * ((numbers.iqmp * (s1 - s2)) % p)
+    return s.to_bytes(k, "big")
+
+
+def compute_signature(key: rsa.RSAPrivateKey, scheme: int, data: bytes) -> bytes:
+    """The signature schemes of P1 00–05 (card-interface.md §2.6, probed on a card by myna-card)."""
+    sha256 = hashes.SHA256()
+    pss = padding.PSS(mgf=padding.MGF1(sha256), salt_length=padding.PSS.DIGEST_LENGTH)
+    if scheme == 0x00:
+        if len(data) > PKCS1_MAX_INPUT:
+            raise CardError(SW.WRONG_LENGTH, f"at most {PKCS1_MAX_INPUT} bytes to sign")
+        return pkcs1_v15_sign_raw(key, data)
+    if scheme == 0x01:
+        return pkcs1_v15_sign_raw(key, hashlib.sha256(data).digest())
+    if scheme in (0x02, 0x04):
+        if len(data) != 32:
+            raise CardError(SW.WRONG_LENGTH, "a SHA-256 hash is 32 bytes")
+        pad = padding.PKCS1v15() if scheme == 0x02 else pss
+        return key.sign(data, pad, utils.Prehashed(sha256))
+    if scheme == 0x03:
+        return key.sign(data, padding.PKCS1v15(), sha256)
+    if scheme == 0x05:
+        return key.sign(data, pss, sha256)
+    raise CardError(SW.INCORRECT_P1P2, "P1 must be a signature scheme 00-05")
+
+
+def _compute_digital_signature(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    ctx.note.action = "sign"
+    if command.p1 > 0x05:
+        raise CardError(SW.INCORRECT_P1P2, "P1 must be a signature scheme 00-05")
+    if command.p2 == 0x80:
+        if ctx.session.ef is None:
+            raise CardError(SW.COMMAND_NOT_ALLOWED_NO_EF, "select a key EF first")
+        fid = ctx.session.ef
+    elif command.p2 in KEY_BY_P2:
+        fid = KEY_BY_P2[command.p2]
+    else:
+        raise CardError(SW.INCORRECT_P1P2, "P2 must be 80, 97 or 9A")
+    rule = app.file_rule(ctx, fid)
+    if rule.kind is not FileKind.PRIVATE_KEY:
+        raise CardError(SW.COMMAND_INCOMPATIBLE, f"EF {fid:04X} is not a private key")
+    (pin,) = rule.opened_by
+    ctx.note.pin = pin
+    if pin not in ctx.session.verified:
+        raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, f"the key needs a VERIFY of {pin.value}")
+    if not command.data:
+        raise CardError(SW.WRONG_LENGTH, "nothing to sign")
+    return compute_signature(ctx.memory.private_key(app.name, fid), command.p1, command.data)
+
+
+def _terminal_certificate(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    # 80 A2 checks a terminal CV certificate; these P1P2 answer 6A86 on a card (§2.7).
+    if command.p1p2 in (0x0000, 0x00AE, 0x8000, 0x00B6):
+        raise CardError(SW.INCORRECT_P1P2, "not a terminal-certificate mode")
+    raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "terminal authentication is not offered")
+
+
+class JpkiApplication(Application):
+    name = AppName.JPKI
+    handlers: ClassVar[dict[tuple[int, int], Handler]] = {
+        **COMMON_HANDLERS,
+        (0x00, 0x24): change_reference_data_handler,
+        (0x80, 0x2A): _compute_digital_signature,
+        (0x80, 0xA2): _terminal_certificate,
+        (0x80, 0xAE): refuse(SW.SECURITY_STATUS_NOT_SATISFIED, "no secure messaging in JPKI AP"),
+    }

@@ -1,0 +1,329 @@
+"""The card: ``Card.transmit(bytes) -> bytes`` is the one boundary every reader goes through.
+
+It never raises. A malformed APDU gets the status word ISO 7816-4 gives it; an application's refusal
+(``CardError``) becomes its status word; anything else is a bug, logged with its traceback, and
+answered ``6F00``. Sans-I/O: no sockets, threads or prints here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from apdu import ApduFormatError, CommandApdu, StatusWord, redact_command
+from card_emulator.apps import APP_BY_AID, APPLICATIONS, Context, Note, Session
+from card_emulator.errors import CardError
+from card_emulator.issuer import Issuer
+from card_emulator.memory import CardMemory
+from card_emulator.pin import PinRecord
+from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
+from card_emulator.store import CardStore
+from card_emulator.trace import Exchange
+
+log = logging.getLogger(__name__)
+SW = StatusWord
+
+DEFAULT_ATR = bytes.fromhex("3BE000FF8131FE4514")  # contact, no historical bytes (§1.2)
+ISSUER_SECURITY_DOMAIN = bytes.fromhex("A0000001510000")  # the DF current after reset (§1.4)
+# Instructions an application would answer: at MF level, with no EF to act on, they get 6986.
+_NEEDS_APPLICATION = {
+    (0x00, 0xB0),
+    (0x00, 0xB2),
+    (0x00, 0x20),
+    (0x00, 0x24),
+    (0x80, 0x2A),
+    (0x80, 0x32),
+}
+
+Observer = Callable[[Exchange], None]
+
+
+class Card:
+    """A My Number Card chip. Create one with ``Card.create``, reopen it with ``Card.open``."""
+
+    def __init__(self, store: CardStore) -> None:
+        self._store = store
+        self._memory = CardMemory(store)
+        self._session = Session()
+        self._observers: list[Observer] = []
+        self._powered = True
+        self.created_pins: dict[PinName, str] | None = None
+        self.issuer = Issuer(self._memory, on_reset=self.reset)
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        seed: int = 0,
+        issued: date | None = None,
+        variant: str = "standard",
+        atr: bytes = DEFAULT_ATR,
+        **overrides: Any,
+    ) -> Card:
+        """A new card for a synthetic holder, the same bytes for the same arguments.
+
+        ``path`` None keeps it in memory. ``overrides`` name persona fields (holder name, address,
+        birth date, My Number, initial PINs, ...); see ``card_emulator.issuance.issue_card``.
+        """
+        from card_emulator.issuance import issue_card  # heavy (key generation): import on use
+
+        _fold_pin_overrides(seed, issued, overrides)
+        image = issue_card(seed, issued=issued, variant=variant, **overrides)
+        persona = image.persona
+        holder = {
+            f.name: _json_value(getattr(persona, f.name))
+            for f in fields(persona)
+            if f.name != "pins"
+        }
+        meta = {
+            "format": "mynumber-card-emulator card",
+            "seed": str(seed),
+            "variant": variant,
+            "issued": _json_value(issued or getattr(image, "issued", "")),
+            "atr": atr.hex().upper(),
+            "serial": image.serial,
+            "holder": json.dumps(holder, ensure_ascii=False, sort_keys=True),
+            "test_card": "synthetic holder, test keys: not a real identity",
+        }
+        pins = [
+            PinRecord.new(name, value, PIN_SPECS[name].max_tries)
+            for name, value in sorted(image.pins.items())
+        ]
+        store = CardStore.create(
+            path, meta=meta, files=image.files, records=image.records, keys=image.keys, pins=pins
+        )
+        card = cls(store)
+        card.created_pins = dict(image.pins)
+        return card
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Card:
+        """An existing card file. ``CardFileError`` if it is missing, not a card or damaged;
+        ``CardInUseError`` if another process has it open."""
+        return cls(CardStore.open(path))
+
+    @property
+    def path(self) -> Path | None:
+        return self._store.path
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Card:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the contact interface -----------------------------------------------------------------
+
+    @property
+    def atr(self) -> bytes:
+        return bytes.fromhex(self._memory.meta["atr"])
+
+    def power_on(self) -> None:
+        self._powered = True
+        self._session = Session()
+
+    def power_off(self) -> None:
+        """Volatile state only: the selected DF/EF and what was verified. Counters stay."""
+        self._powered = False
+        self._session = Session()
+
+    def reset(self) -> None:
+        self._powered = True
+        self._session = Session()
+
+    def add_observer(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        self._observers.remove(observer)
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """One command APDU in, one response APDU (data + SW1 SW2) out. Never raises."""
+        if not self._powered:  # a reader powers the card before it talks to it
+            self.power_on()
+        note = Note()
+        try:
+            data, sw = self._process(bytes(apdu), note)
+        except Exception:
+            log.exception("bug while answering %s", _safe_redact(apdu))
+            data, sw = b"", SW.NO_PRECISE_DIAGNOSIS
+        response = data + sw.to_bytes(2, "big")
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s -> %04X (%d bytes)", _safe_redact(apdu), sw, len(data))
+        if self._observers:
+            self._notify(bytes(apdu), response, sw, note)
+        return response
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def _process(self, raw: bytes, note: Note) -> tuple[bytes, int]:
+        try:
+            command = CommandApdu.parse(raw)
+        except ApduFormatError as error:
+            note.reason = "malformed APDU"
+            self._session.pending = b""
+            return b"", error.sw
+        pending, self._session.pending = self._session.pending, b""
+        try:
+            data = self._dispatch(command, note, pending)
+        except CardError as refusal:
+            note.reason = refusal.reason
+            return b"", refusal.sw
+        return self._fit_to_le(command, data)
+
+    def _dispatch(self, command: CommandApdu, note: Note, pending: bytes) -> bytes:
+        cla = command.cla
+        if cla == 0xFF or 0xA0 <= cla <= 0xFE or 0x20 <= cla <= 0x3F or cla & 0x10:
+            raise CardError(SW.CLA_NOT_SUPPORTED, f"class {cla:02X} is not supported")
+        if 0x40 <= cla <= 0x7F or cla & 0x03:
+            raise CardError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only logical channel 0")
+        if cla & 0x0C:  # secure messaging: only the text AP has it on a card, not emulated (§1.3)
+            if command.ins != 0xA4 and self._session.app is not None:
+                raise CardError(SW.SM_SESSION_BROKEN, "no secure-messaging session")
+            raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging not supported")
+        ctx = Context(self._memory, self._session, note)
+        key = (cla & 0x80, command.ins)
+        if key == (0x00, 0xA4):
+            return self._select(command, ctx)
+        if key == (0x00, 0xC0):
+            return self._get_response(command, note, pending)
+        if key == (0x00, 0x84):
+            return self._get_challenge(command, note)
+        if key == (0x00, 0xCA):
+            return self._get_data(command, note)
+        app_name = self._session.app
+        if app_name is None:
+            if key in _NEEDS_APPLICATION:
+                raise CardError(SW.COMMAND_NOT_ALLOWED_NO_EF, "no application is selected")
+            raise CardError(SW.INS_NOT_SUPPORTED, f"instruction {command.ins:02X} not supported")
+        return APPLICATIONS[app_name].handle(command, ctx)
+
+    def _select(self, command: CommandApdu, ctx: Context) -> bytes:
+        if command.p2 not in (0x00, 0x0C):  # 0C: no FCI, what every client sends; 00 answers none
+            raise CardError(SW.INCORRECT_P1P2, "P2 must be 0C or 00")
+        if command.p1 == 0x04:  # by DF name (AID); clears the security status (§2.1)
+            ctx.note.action = "select_app"
+            if not command.data:
+                raise CardError(SW.WRONG_LENGTH, "no AID")
+            app_name = APP_BY_AID.get(command.data)
+            if app_name is None and command.data != ISSUER_SECURITY_DOMAIN:
+                raise CardError(SW.FILE_NOT_FOUND, "no application with this AID")
+            self._session = ctx.session = Session(app=app_name)
+            return b""
+        if command.p1 == 0x02:  # an EF under the current DF
+            ctx.note.action = "select_ef"
+            if ctx.session.app is None:
+                raise CardError(SW.FILE_NOT_FOUND, "no EF is selectable before an application")
+            return APPLICATIONS[ctx.session.app].select_ef(command, ctx)
+        if command.p1 == 0x00:  # the MF: 6A86 after reset, a no-op in an AP; 3F00 unknown (§1.4)
+            ctx.note.action = "select_mf"
+            if command.data:
+                raise CardError(SW.FILE_NOT_FOUND, "no such file at this level")
+            if ctx.session.app is None:
+                raise CardError(SW.INCORRECT_P1P2, "no MF to select")
+            return b""
+        raise CardError(SW.INCORRECT_P1P2, "SELECT takes P1 = 00, 02 or 04")
+
+    def _get_response(self, command: CommandApdu, note: Note, pending: bytes) -> bytes:
+        note.action = "get_response"
+        if command.p1p2 != 0:
+            raise CardError(SW.INCORRECT_P1P2, "GET RESPONSE takes P1P2 = 0000")
+        if not pending:
+            raise CardError(SW.CONDITIONS_NOT_SATISFIED, "no response is waiting")
+        if command.le is None:
+            self._session.pending = pending
+            raise CardError(SW.WRONG_LENGTH, "GET RESPONSE needs Le")
+        return pending
+
+    def _get_challenge(self, command: CommandApdu, note: Note) -> bytes:
+        note.action = "get_challenge"
+        if command.p1p2 != 0:
+            raise CardError(SW.INCORRECT_P1P2, "GET CHALLENGE takes P1P2 = 0000")
+        if command.le is None:
+            raise CardError(SW.WRONG_LENGTH, "GET CHALLENGE needs Le")
+        if command.extended:
+            raise CardError(SW.CONDITIONS_NOT_SATISFIED, "at most 256 bytes")  # as a card (§1.3)
+        return os.urandom(command.le)
+
+    def _get_data(self, command: CommandApdu, note: Note) -> bytes:
+        note.action = "get_data"
+        if command.p1p2 == 0x5F51:  # the contact ATR without TS, on every interface (§1.2)
+            if command.le is None:
+                raise CardError(SW.WRONG_LENGTH, "GET DATA needs Le")
+            return self.atr[1:]
+        raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "no such data object")
+
+    def _fit_to_le(self, command: CommandApdu, data: bytes) -> tuple[bytes, int]:
+        """Response chaining belongs to the card, not to each application (ISO 7816-4 §5.3.4).
+
+        More data than Le (or data to a command sent without Le, as T=0 readers do): the part
+        that fits, and ``61xx`` with the rest waiting for GET RESPONSE.
+        """
+        limit = 0 if command.le is None else command.le
+        if len(data) <= limit:
+            return data, SW.NO_ERROR
+        rest = data[limit:]
+        self._session.pending = rest
+        return data[:limit], 0x6100 | (len(rest) if len(rest) < 256 else 0)
+
+    def _notify(self, command: bytes, response: bytes, sw: int, note: Note) -> None:
+        pin = note.pin
+        tries = self._memory.pin(pin).remaining if pin and self._memory.has_pin(pin) else None
+        exchange = Exchange(
+            command=command,
+            response=response,
+            sw=sw,
+            app=self._session.app,
+            fid=self._session.ef,
+            pin=pin,
+            tries_left=tries,
+            action=note.action,
+            reason=note.reason,
+        )
+        for observer in list(self._observers):
+            try:
+                observer(exchange)
+            except Exception:
+                log.exception("card observer failed")
+
+
+def _safe_redact(apdu: bytes) -> str:
+    try:
+        return redact_command(bytes(apdu))
+    except Exception:
+        return f"<{len(apdu)} bytes>"
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _fold_pin_overrides(seed: int, issued: date | None, overrides: dict[str, Any]) -> None:
+    """``signing="ABC123"`` and friends replace one initial PIN, the others stay the seed's."""
+    from dataclasses import replace
+
+    from card_emulator.persona import DEFAULT_ISSUED, generate_persona
+
+    names = [pin.value for pin in USER_PINS if pin.value in overrides]
+    if not names:
+        return
+    pins = overrides.get("pins") or generate_persona(seed, issued=issued or DEFAULT_ISSUED).pins
+    overrides["pins"] = replace(pins, **{name: overrides.pop(name) for name in names})

@@ -1,0 +1,41 @@
+"""The `mynacard` command: parse, call the library, print. Mistakes get one line and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from card_emulator.cli import card_cmds as card_cmds
+from card_emulator.cli.app import app
+from card_emulator.errors import EmulatorError
+
+for _module in ("serve_cmd", "teach_cmds"):  # registered by their own modules
+    try:
+        __import__(f"card_emulator.cli.{_module}")
+    except ModuleNotFoundError as _missing:
+        if _missing.name != f"card_emulator.cli.{_module}":
+            raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="mynacard", standalone_mode=False)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        typer.echo("mynacard: aborted", err=True)
+        sys.exit(1)
+    except typer.TyperException as mistake:  # usage errors: typer prints them with a hint
+        show = getattr(mistake, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"mynacard: {mistake.format_message()}", err=True)
+        sys.exit(mistake.exit_code)
+    except (EmulatorError, ValueError, OSError) as error:
+        typer.echo(f"mynacard: {error}", err=True)
+        sys.exit(2)
+
+
+__all__ = ["app", "main"]

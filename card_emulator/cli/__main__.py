@@ -1,0 +1,3 @@
+from card_emulator.cli import main
+
+main()
