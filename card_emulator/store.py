@@ -216,14 +216,15 @@ def _lock_file(path: Path) -> IO[bytes]:
 def _inspect_read_only(path: Path) -> None:
     """Refuse anything that is not an intact card file, without writing a byte to it."""
     with open(path, "rb") as raw:
-        header = raw.read(len(SQLITE_MAGIC))
-    if header != SQLITE_MAGIC:
+        header = raw.read(100)  # the SQLite database header
+    if header[: len(SQLITE_MAGIC)] != SQLITE_MAGIC:
         raise CardFileError(f"{path}: not a card file (not an SQLite database)")
+    if len(header) < 100 or int.from_bytes(header[68:72], "big") != APPLICATION_ID:
+        raise CardFileError(f"{path}: an SQLite database, but not a card file")
     if Path(f"{path}-journal").exists():
-        raise CardFileError(
-            f"{path}: an interrupted write left {path}-journal beside it; "
-            "open it with sqlite3 to recover, then try again"
-        )
+        # A process died mid-write (kill -9, power loss): SQLite rolls the unfinished transaction
+        # back. Only an answered VERIFY's decrement is committed, so nothing answered is undone.
+        _recover_hot_journal(path)
     uri = f"{path.resolve().as_uri()}?mode=ro"
     try:
         db = sqlite3.connect(uri, uri=True)
@@ -254,3 +255,14 @@ def _inspect_read_only(path: Path) -> None:
         raise CardFileError(f"{path}: damaged card file ({error})") from None
     finally:
         db.close()
+
+
+def _recover_hot_journal(path: Path) -> None:
+    try:
+        db = sqlite3.connect(path)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        raise CardFileError(f"{path}: damaged card file ({error})") from None

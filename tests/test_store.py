@@ -1,0 +1,166 @@
+"""The card file: counters survive everything, bad files are refused untouched, one user at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from card_emulator import Card, CardFileError, CardInUseError
+from card_emulator.rules import PinName
+from tests.helpers import query, verify
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fingerprint(path: Path) -> tuple[bytes, int]:
+    stat = path.stat()
+    return hashlib.sha256(path.read_bytes()).digest(), stat.st_mtime_ns
+
+
+@pytest.fixture
+def card_path(tmp_path: Path) -> Path:
+    path = tmp_path / "holder.card"
+    Card.create(path, seed=21).close()
+    return path
+
+
+def test_counters_survive_close_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "c.card"
+    Card.create(path, seed=21, user_auth="2468").close()
+    with Card.open(path) as card:
+        assert verify(card, PinName.USER_AUTH, "1357") == 0x63C2
+    with Card.open(path) as card:
+        assert card.issuer.pin_status(PinName.USER_AUTH).remaining == 2
+        assert query(card, PinName.USER_AUTH) == 0x63C2
+        assert query(card, PinName.SIGNING) == 0x63C5
+
+
+def test_a_lock_survives_reopen_and_a_correct_entry(tmp_path: Path) -> None:
+    path = tmp_path / "c.card"
+    Card.create(path, seed=22, user_auth="2468").close()
+    for _ in range(3):
+        with Card.open(path) as card:  # three sessions, three "days"
+            verify(card, PinName.USER_AUTH, "1357")
+    with Card.open(path) as card:
+        assert verify(card, PinName.USER_AUTH, "2468") == 0x6984
+        assert card.issuer.pin_status(PinName.USER_AUTH).locked
+
+
+def test_create_refuses_an_existing_file(card_path: Path) -> None:
+    before = fingerprint(card_path)
+    with pytest.raises(CardFileError, match="already exists"):
+        Card.create(card_path, seed=1)
+    assert fingerprint(card_path) == before
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CardFileError, match="no such card file"):
+        Card.open(tmp_path / "nothing.card")
+    with pytest.raises(CardFileError, match="not a regular file"):
+        Card.open(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"hello, not a card\n", os.urandom(4096), b"SQLite format 3\x00" + bytes(100)],
+)
+def test_a_file_that_is_not_a_card_is_refused_untouched(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "x.card"
+    path.write_bytes(content)
+    before = fingerprint(path)
+    with pytest.raises(CardFileError):
+        Card.open(path)
+    assert fingerprint(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.card"]
+
+
+def test_another_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    before = fingerprint(path)
+    with pytest.raises(CardFileError, match="not a card file"):
+        Card.open(path)
+    assert fingerprint(path) == before
+
+
+def test_a_damaged_card_is_refused_untouched(card_path: Path) -> None:
+    raw = card_path.read_bytes()
+    card_path.write_bytes(raw[: len(raw) // 2])  # truncated
+    before = fingerprint(card_path)
+    with pytest.raises(CardFileError, match="damaged|cannot be read"):
+        Card.open(card_path)
+    assert fingerprint(card_path) == before
+
+
+def test_a_pin_row_out_of_range_is_damage(card_path: Path) -> None:
+    db = sqlite3.connect(card_path)
+    db.execute("PRAGMA ignore_check_constraints = ON")
+    db.execute("UPDATE pins SET remaining = 99 WHERE name = 'user_auth'")
+    db.commit()
+    db.close()
+    before = fingerprint(card_path)
+    with pytest.raises(CardFileError, match="PIN record"):
+        Card.open(card_path)
+    assert fingerprint(card_path) == before
+
+
+def test_a_card_in_use_is_refused(card_path: Path) -> None:
+    with Card.open(card_path):
+        with pytest.raises(CardInUseError, match="in use"):
+            Card.open(card_path)
+        other = subprocess.run(
+            [sys.executable, "-c", f"from card_emulator import Card; Card.open({str(card_path)!r})"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert other.returncode != 0 and "in use by another process" in other.stderr
+    Card.open(card_path).close()  # free again once closed
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from card_emulator import Card
+    from tests.helpers import select_app, send
+    from card_emulator.rules import AppName
+    card = Card.open(sys.argv[1])
+    select_app(card, AppName.TEXT)
+    send(card, "00A4020C020015")
+    while True:
+        _, sw = send(card, "002000800E" + b"00000000000000".hex())
+        print(f"{sw:04X}", flush=True)
+        if sw == 0x63C0:
+            break
+    """
+)
+
+
+@pytest.mark.parametrize("answers_before_kill", [1, 2, 4, 7])
+def test_killing_the_process_never_gives_a_try_back(card_path: Path, answers_before_kill: int) -> None:
+    """kill -9 at an arbitrary instant: every answered wrong entry is spent (anti-tearing)."""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(card_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert worker.stdout is not None
+    seen = [worker.stdout.readline().strip() for _ in range(answers_before_kill)]
+    os.kill(worker.pid, signal.SIGKILL)  # possibly in the middle of the next VERIFY
+    worker.wait()
+    assert seen[-1] == f"63C{10 - answers_before_kill:X}"
+    with Card.open(card_path) as card:
+        remaining = card.issuer.pin_status(PinName.TEXT_CODE_B).remaining
+    assert remaining <= 10 - answers_before_kill
