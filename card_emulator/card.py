@@ -15,7 +15,7 @@ from dataclasses import fields
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apdu import ApduFormatError, CommandApdu, StatusWord, redact_command
 from card_emulator.apps import APP_BY_AID, APPLICATIONS, Context, Note, Session
@@ -26,6 +26,9 @@ from card_emulator.pin import PinRecord
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.store import CardStore
 from card_emulator.trace import Exchange
+
+if TYPE_CHECKING:
+    from card_emulator.issuance import Variant
 
 log = logging.getLogger(__name__)
 SW = StatusWord
@@ -66,7 +69,7 @@ class Card:
         *,
         seed: int = 0,
         issued: date | None = None,
-        variant: str = "standard",
+        variant: Variant = "standard",
         atr: bytes = DEFAULT_ATR,
         **overrides: Any,
     ) -> Card:
@@ -89,7 +92,7 @@ class Card:
             "format": "mynumber-card-emulator card",
             "seed": str(seed),
             "variant": variant,
-            "issued": _json_value(issued or getattr(image, "issued", "")),
+            "issued": image.issued.isoformat(),
             "atr": atr.hex().upper(),
             "serial": image.serial,
             "holder": json.dumps(holder, ensure_ascii=False, sort_keys=True),

@@ -84,12 +84,15 @@ def test_token_and_availability(card: Card) -> None:
     assert availability == bytes.fromhex("8F8F00")
 
 
-@pytest.mark.parametrize(("pin", "key_fid", "cert_label", "p2"), [
-    (PinName.USER_AUTH, 0x0017, "user_auth", 0x80),
-    (PinName.SIGNING, 0x001A, "signing", 0x80),
-    (PinName.USER_AUTH, 0x0017, "user_auth", 0x97),
-    (PinName.SIGNING, 0x001A, "signing", 0x9A),
-])
+@pytest.mark.parametrize(
+    ("pin", "key_fid", "cert_label", "p2"),
+    [
+        (PinName.USER_AUTH, 0x0017, "user_auth", 0x80),
+        (PinName.SIGNING, 0x001A, "signing", 0x80),
+        (PinName.USER_AUTH, 0x0017, "user_auth", 0x97),
+        (PinName.SIGNING, 0x001A, "signing", 0x9A),
+    ],
+)
 def test_signature_flow_verifies_against_the_chain(
     card: Card, pin: PinName, key_fid: int, cert_label: str, p2: int
 ) -> None:
@@ -124,7 +127,9 @@ def test_signing_without_the_pin_is_refused(card: Card) -> None:
 def test_every_signature_scheme_verifies(card: Card, scheme: int) -> None:
     message = b"scheme test"
     digest = hashlib.sha256(message).digest()
-    data = {0: digest_info(message), 1: message, 2: digest, 3: message, 4: digest, 5: message}[scheme]
+    data = {0: digest_info(message), 1: message, 2: digest, 3: message, 4: digest, 5: message}[
+        scheme
+    ]
     verify(card, PinName.USER_AUTH, card.created_pins[PinName.USER_AUTH])  # type: ignore[index]
     signature, sw = send(card, bytes([0x80, 0x2A, scheme, 0x97, len(data)]) + data + b"\x00")
     assert sw == 0x9000

@@ -56,8 +56,9 @@ def test_query_spends_nothing_and_reports_the_full_count_after_success(card: Car
 
 
 def test_counters_are_independent_even_with_the_same_value() -> None:
-    card = Card.create(None, seed=3, user_auth="4321", resident_registry="4321",
-                       text_input_helper="4321")
+    card = Card.create(
+        None, seed=3, user_auth="4321", resident_registry="4321", text_input_helper="4321"
+    )
     verify(card, PinName.USER_AUTH, "0000")
     verify(card, PinName.USER_AUTH, "0000")
     assert tries_of(card, PinName.USER_AUTH) == 1

@@ -21,7 +21,10 @@ def test_my_number_with_the_pin_as_myna_reads_it(card: Card) -> None:
     assert sw_of(card, "00A4040C0A" + TEXT_AID) == 0x9000
     assert sw_of(card, "00A4020C020001") == 0x9000
     assert sw_of(card, "00B0000011") == 0x6982
-    assert verify(card, PinName.TEXT_INPUT_HELPER, card.created_pins[PinName.TEXT_INPUT_HELPER]) == 0x9000  # type: ignore[index]
+    assert (
+        verify(card, PinName.TEXT_INPUT_HELPER, card.created_pins[PinName.TEXT_INPUT_HELPER])
+        == 0x9000
+    )  # type: ignore[index]
     assert sw_of(card, "00A4020C020001") == 0x9000
     data, sw = send(card, "00B0000011")
     holder = card.issuer.holder()

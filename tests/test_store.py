@@ -98,7 +98,7 @@ def test_a_damaged_card_is_refused_untouched(card_path: Path) -> None:
     raw = card_path.read_bytes()
     card_path.write_bytes(raw[: len(raw) // 2])  # truncated
     before = fingerprint(card_path)
-    with pytest.raises(CardFileError, match="damaged|cannot be read"):
+    with pytest.raises(CardFileError, match=r"damaged|cannot be read"):
         Card.open(card_path)
     assert fingerprint(card_path) == before
 
@@ -120,7 +120,11 @@ def test_a_card_in_use_is_refused(card_path: Path) -> None:
         with pytest.raises(CardInUseError, match="in use"):
             Card.open(card_path)
         other = subprocess.run(
-            [sys.executable, "-c", f"from card_emulator import Card; Card.open({str(card_path)!r})"],
+            [
+                sys.executable,
+                "-c",
+                f"from card_emulator import Card; Card.open({str(card_path)!r})",
+            ],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -148,7 +152,9 @@ WORKER = textwrap.dedent(
 
 
 @pytest.mark.parametrize("answers_before_kill", [1, 2, 4, 7])
-def test_killing_the_process_never_gives_a_try_back(card_path: Path, answers_before_kill: int) -> None:
+def test_killing_the_process_never_gives_a_try_back(
+    card_path: Path, answers_before_kill: int
+) -> None:
     """kill -9 at an arbitrary instant: every answered wrong entry is spent (anti-tearing)."""
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, str(card_path)],

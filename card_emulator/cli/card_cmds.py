@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from apdu import ResponseApdu, describe, parse_hex, redact_command
 from card_emulator.card import Card
 from card_emulator.cli.app import app
+from card_emulator.issuance import Variant
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.trace import Exchange
 
@@ -55,8 +56,9 @@ def init(
     """
     if variant not in ("standard", "under15", "expired"):
         raise typer.BadParameter("choose standard, under15 or expired", param_hint="--variant")
+    chosen: Variant = variant  # type: ignore[assignment]
     issued_date = _parse_date(issued, "--issued") if issued else None
-    with Card.create(path, seed=seed, issued=issued_date, variant=variant) as card:
+    with Card.create(path, seed=seed, issued=issued_date, variant=chosen) as card:
         pins = card.created_pins or {}
         holder = _holder_dict(card)
         result = {
