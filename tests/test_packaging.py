@@ -48,3 +48,9 @@ def test_the_card_does_not_import_the_layers_above_it() -> None:
             continue
         for name in _imports(path):
             assert not name.startswith(CORE_FORBIDDEN), (path, name)
+
+
+def test_the_readme_python_quick_start_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "README.md", "exec"), {})

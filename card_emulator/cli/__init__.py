@@ -20,7 +20,9 @@ for _module in ("serve_cmd", "teach_cmds"):  # registered by their own modules
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, prog_name="mynacard", standalone_mode=False)
+        # Without standalone mode typer returns the code of a `typer.Exit` instead of raising it.
+        code = app(args=argv, prog_name="mynacard", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
