@@ -1,0 +1,474 @@
+"""The card side of vsmartcard's vpcd protocol: the card is the TCP client of pcscd's vpcd driver.
+
+``VpcdParser`` turns the byte stream into events (sans-I/O); ``frame`` builds a message;
+``VpcdClient`` connects a card to vpcd and serves it until ``stop()``. Wire facts: pcsc-vpcd.md §2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import logging
+import os
+import select
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apdu.notation import redact_command
+from card_emulator.transport.base import CardLike
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "MAX_PAYLOAD",
+    "Apdu",
+    "ClientState",
+    "Control",
+    "GetAtr",
+    "PowerOff",
+    "PowerOn",
+    "Reset",
+    "Unknown",
+    "VpcdClient",
+    "VpcdEvent",
+    "VpcdParser",
+    "frame",
+    "port_for_reader",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"  # vpcd listens on 0.0.0.0; the card connects to loopback (§1)
+DEFAULT_PORT = 35963  # reader `Virtual PCD 00 00`; reader n listens on DEFAULT_PORT + n
+MAX_PAYLOAD = 0xFFFF  # 2-byte length prefix (§2)
+
+# Linux re-arms delayed-ACK suppression only until the next recv: set it after every recv (§2 trap).
+_TCP_QUICKACK: int | None = (
+    getattr(socket, "TCP_QUICKACK", 12) if sys.platform.startswith("linux") else None
+)
+_CONNECT_TIMEOUT = 5.0  # seconds
+_SW_EXECUTION_ERROR = bytes.fromhex("6F00")  # ISO 7816-4: no precise diagnosis
+
+
+class Control(enum.IntEnum):
+    """The one-byte control codes vpcd sends (§2)."""
+
+    POWER_OFF = 0x00
+    POWER_ON = 0x01
+    RESET = 0x02
+    GET_ATR = 0x04
+
+
+@dataclass(frozen=True, slots=True)
+class PowerOff:
+    """Control ``00``: the reader cut the power (pyscard's disconnect). Not answered."""
+
+
+@dataclass(frozen=True, slots=True)
+class PowerOn:
+    """Control ``01``: cold start (``SCardConnect``). Not answered."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """Control ``02``: warm reset (``SCardReconnect`` with RESET). Not answered."""
+
+
+@dataclass(frozen=True, slots=True)
+class GetAtr:
+    """Control ``04``: answered with the ATR; pcscd polls it about every 400 ms."""
+
+
+@dataclass(frozen=True, slots=True)
+class Apdu:
+    """A command APDU (any payload longer than one byte); answered by one R-APDU."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A payload the protocol does not define: an empty one or an unknown one-byte code.
+
+    The client logs it and sends nothing back (vpcd expects no answer to a control code).
+    """
+
+    payload: bytes
+
+
+VpcdEvent = PowerOff | PowerOn | Reset | GetAtr | Apdu | Unknown
+
+_CONTROL_EVENTS: dict[int, VpcdEvent] = {
+    Control.POWER_OFF: PowerOff(),
+    Control.POWER_ON: PowerOn(),
+    Control.RESET: Reset(),
+    Control.GET_ATR: GetAtr(),
+}
+
+
+def frame(payload: bytes) -> bytes:
+    """One vpcd message: 2-byte big-endian length, then the payload (§2)."""
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"vpcd payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    return len(payload).to_bytes(2, "big") + payload
+
+
+def port_for_reader(reader: int) -> int:
+    """vpcd's TCP port for ``Virtual PCD 00 0<reader>`` (Debian ships readers 0 and 1)."""
+    if reader < 0:
+        raise ValueError(f"reader index must be >= 0, not {reader}")
+    return DEFAULT_PORT + reader
+
+
+class VpcdParser:
+    """Sans-I/O decoder of the vpcd byte stream. Any split of the stream yields the same events."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    @property
+    def pending(self) -> int:
+        """Bytes received but not yet forming a whole message."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[VpcdEvent]:
+        """Add received bytes; return the events of every message now complete."""
+        buf = self._buffer
+        buf += data
+        events: list[VpcdEvent] = []
+        start = 0
+        while len(buf) - start >= 2:
+            length = int.from_bytes(buf[start : start + 2], "big")
+            end = start + 2 + length
+            if len(buf) < end:
+                break
+            events.append(_decode(bytes(buf[start + 2 : end])))
+            start = end
+        del buf[:start]
+        return events
+
+
+def _decode(payload: bytes) -> VpcdEvent:
+    if len(payload) > 1:
+        return Apdu(payload)
+    if len(payload) == 1 and payload[0] in _CONTROL_EVENTS:
+        return _CONTROL_EVENTS[payload[0]]
+    return Unknown(payload)
+
+
+class ClientState(enum.Enum):
+    """What ``VpcdClient`` reports to its ``on_state`` callback (always from the ``run`` thread)."""
+
+    IDLE = "idle"  # run() not called yet
+    WAITING = "waiting"  # vpcd not reachable (pcscd down, or port refused); retrying
+    CONNECTED = "connected"  # TCP connected; pcscd has not taken the card in yet (a busy reader
+    # keeps a second card in the kernel backlog, §2)
+    READY = "ready"  # pcscd has powered the card up and read its ATR: SCardConnect works
+    DISCONNECTED = "disconnected"  # vpcd closed the connection (pcscd stopped); will reconnect
+    REMOVED = "removed"  # remove() took the card out; stays out until insert()
+    STOPPED = "stopped"  # run() is returning
+
+
+StateCallback = Callable[[ClientState, str], None]
+
+
+class VpcdClient:
+    """Serve one card to one vpcd reader until :meth:`stop`.
+
+    ``run()`` blocks; ``stop()``, ``remove()`` and ``insert()`` may be called from any thread or
+    from a signal handler (they set a flag and write one byte to a wake-up socket, nothing else).
+    A closed socket is a removed card, a new connection an inserted one (§2).
+    """
+
+    def __init__(
+        self,
+        card: CardLike,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        on_state: StateCallback | None = None,
+        retry_initial: float = 0.05,
+        retry_max: float = 1.0,
+    ) -> None:
+        self.card = card
+        self.host = host
+        self.port = port
+        self._on_state = on_state
+        self._retry_initial = retry_initial
+        self._retry_max = retry_max
+        self._stopping = False
+        self._inserted = True
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._state = ClientState.IDLE
+        self._state_changed = threading.Condition()
+
+    # --- control, from any thread or a signal handler ------------------------------------------
+
+    def stop(self) -> None:
+        """End ``run()`` soon; the card is powered off."""
+        self._stopping = True
+        self._wake()
+
+    def remove(self) -> None:
+        """Take the card out of the reader (close the socket) until :meth:`insert`."""
+        self._inserted = False
+        self._wake()
+
+    def insert(self) -> None:
+        """Put the card back (connect again)."""
+        self._inserted = True
+        self._wake()
+
+    @property
+    def wakeup_fd(self) -> int:
+        """For ``signal.set_wakeup_fd``: a signal that lands just before ``run()`` blocks in
+        ``select`` would otherwise wait for the next message to be handled."""
+        return self._wake_w.fileno()
+
+    @property
+    def state(self) -> ClientState:
+        return self._state
+
+    def wait_for(self, state: ClientState, timeout: float | None = None) -> bool:
+        """Block until the client reports ``state`` (not from a signal handler)."""
+        with self._state_changed:
+            return self._state_changed.wait_for(lambda: self._state is state, timeout)
+
+    def close(self) -> None:
+        """Release the wake-up sockets (after ``run()`` has returned)."""
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def __enter__(self) -> VpcdClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Connect, serve, reconnect after EOF or refusal, until :meth:`stop`."""
+        delay = self._retry_initial
+        waiting_reported = False
+        try:
+            while not self._stopping:
+                self._drain_wake()
+                if not self._inserted:
+                    self._set_state(ClientState.REMOVED, "card removed")
+                    self._wait_wake(None)
+                    continue
+                try:
+                    sock = self._open_socket(self.host, self.port)
+                except InterruptedError:
+                    continue
+                except OSError as exc:
+                    if not waiting_reported:
+                        self._set_state(ClientState.WAITING, self._why_waiting(exc))
+                        waiting_reported = True
+                    self._wait_wake(delay)
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                delay = self._retry_initial
+                waiting_reported = False
+                try:
+                    eof = self._serve(sock)
+                finally:
+                    sock.close()
+                    self.card.power_off()  # a card out of the reader has no power
+                if self._stopping:
+                    break
+                if eof:
+                    self._set_state(ClientState.DISCONNECTED, "vpcd closed the connection")
+                    self._wait_wake(self._retry_initial)
+                else:
+                    self._set_state(ClientState.REMOVED, "card removed")
+        finally:
+            self._set_state(ClientState.STOPPED, "stopped")
+
+    def _why_waiting(self, exc: OSError) -> str:
+        where = f"{self.host}:{self.port}"
+        if isinstance(exc, TimeoutError):
+            return (
+                f"vpcd at {where} does not take the card (another card in this reader?); retrying"
+            )
+        if isinstance(exc, ConnectionRefusedError):
+            return f"nothing listens at {where} (pcscd with vpcd not running?); retrying"
+        return f"vpcd not reachable at {where} ({exc}); retrying"
+
+    def _open_socket(self, host: str, port: int) -> socket.socket:
+        """Connect to vpcd; stop()/remove() interrupt the wait (a hook for tests).
+
+        A reader that already has a card keeps a new one in the kernel backlog, or lets the
+        connect time out when the backlog is full (§2): one card per port.
+        """
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            err = sock.connect_ex(address)
+            if err not in (0, errno.EINPROGRESS):
+                raise OSError(err, os.strerror(err))
+            deadline = time.monotonic() + _CONNECT_TIMEOUT
+            while err:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("connect timed out")
+                readable, writable, _ = select.select([self._wake_r], [sock], [], left)
+                if readable:
+                    self._drain_wake()
+                    if self._stopping or not self._inserted:
+                        raise InterruptedError("connect interrupted")
+                if not writable:
+                    continue
+                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    raise OSError(err, os.strerror(err))
+            sock.setblocking(True)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _serve(self, sock: socket.socket) -> bool:
+        """Answer vpcd until EOF (True), or stop/remove (False)."""
+        self._set_state(ClientState.CONNECTED, f"connected to {self.host}:{self.port}")
+        parser = VpcdParser()
+        seen = _Insertion()
+        while True:
+            if self._stopping or not self._inserted:
+                return False
+            readable, _, _ = select.select([sock, self._wake_r], [], [])
+            if self._wake_r in readable:
+                self._drain_wake()
+                continue
+            try:
+                data = sock.recv(MAX_PAYLOAD + 2)
+            except OSError as exc:
+                log.warning("vpcd connection failed: %s", exc)
+                return True
+            _quickack(sock)
+            if not data:
+                return True
+            for event in parser.feed(data):
+                reply = self._handle(event)
+                if reply is not None:
+                    try:
+                        sock.sendall(reply)
+                    except OSError as exc:
+                        log.warning("vpcd connection failed: %s", exc)
+                        return True
+                if seen.complete_after(event):
+                    self._set_state(ClientState.READY, f"pcscd sees the card at port {self.port}")
+
+    def _handle(self, event: VpcdEvent) -> bytes | None:
+        """The reply (a whole frame) to one event, or None. Never raises for a card's fault."""
+        try:
+            match event:
+                case GetAtr():
+                    return frame(self.card.atr)
+                case Apdu(data):
+                    return frame(self._transmit(data))
+                case PowerOn():
+                    log.debug("power on")
+                    self.card.power_on()
+                case PowerOff():
+                    log.debug("power off")
+                    self.card.power_off()
+                case Reset():
+                    log.debug("reset")
+                    self.card.reset()
+                case Unknown(payload):
+                    log.warning("ignoring undefined vpcd message %s", payload.hex().upper())
+        except Exception:
+            # A bug in the card must not take the reader down (architecture.md "Shape of the card").
+            log.exception("card failed on %s", type(event).__name__)
+            if isinstance(event, Apdu):
+                return frame(_SW_EXECUTION_ERROR)
+        return None
+
+    def _transmit(self, command: bytes) -> bytes:
+        response = self.card.transmit(command)
+        if log.isEnabledFor(logging.DEBUG):
+            # Never the PIN: VERIFY/CHANGE data are redacted (COMMON.md, security habits).
+            log.debug(
+                "C: %s  R: %d bytes, SW %s",
+                redact_command(command),
+                max(len(response) - 2, 0),
+                response[-2:].hex().upper(),
+            )
+        if len(response) > MAX_PAYLOAD:
+            log.error("response of %d bytes does not fit a vpcd frame", len(response))
+            return _SW_EXECUTION_ERROR
+        return response
+
+    # --- wake-up plumbing ------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        # Safe in a signal handler: no lock, a non-blocking send that may be dropped when full.
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(OSError):
+            while self._wake_r.recv(4096):
+                pass
+
+    def _wait_wake(self, timeout: float | None) -> None:
+        select.select([self._wake_r], [], [], timeout)
+
+    def _set_state(self, state: ClientState, detail: str) -> None:
+        if state is self._state and state in (ClientState.WAITING, ClientState.REMOVED):
+            return
+        log.info("%s: %s", state.value, detail)
+        with self._state_changed:
+            self._state = state
+            self._state_changed.notify_all()
+        if self._on_state is not None:
+            self._on_state(state, detail)
+
+
+class _Insertion:
+    """When pcscd has taken the card in: READY is reported once per connection.
+
+    On insertion pcscd polls (GET ATR), powers the card up and reads the ATR again (pcsc-vpcd.md
+    §2); after that answer ``SCardConnect`` works. Any APDU also proves it. Should a pcscd never
+    power the card up, the third presence poll is taken as enough.
+    """
+
+    __slots__ = ("_done", "_polls", "_powered")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._powered = False
+        self._polls = 0
+
+    def complete_after(self, event: VpcdEvent) -> bool:
+        """True exactly once: after the answer to the event that completes the insertion."""
+        if self._done:
+            return False
+        match event:
+            case PowerOn() | Reset():
+                self._powered = True
+            case GetAtr():
+                self._polls += 1
+                self._done = self._powered or self._polls >= 3
+            case Apdu():
+                self._done = True
+        return self._done
+
+
+def _quickack(sock: socket.socket) -> None:
+    if _TCP_QUICKACK is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
