@@ -43,7 +43,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"  # vpcd listens on 0.0.0.0; the card connects to loopback (§1)
+DEFAULT_HOST = "127.0.0.1"  # vpcd listens on every interface; the card connects to loopback (§1)
 DEFAULT_PORT = 35963  # reader `Virtual PCD 00 00`; reader n listens on DEFAULT_PORT + n
 MAX_PAYLOAD = 0xFFFF  # 2-byte length prefix (§2)
 
