@@ -115,6 +115,9 @@ class CardStore:
             raise CardFileError(f"{target}: no such card file (create one with `mynacard init`)")
         if not target.is_file():
             raise CardFileError(f"{target}: not a regular file")
+        if not os.access(target, os.R_OK | os.W_OK) or not os.access(target.parent, os.W_OK):
+            # Counters are written on every VERIFY: a card we cannot write is not a card we can use.
+            raise CardFileError(f"{target}: cannot be written (the card records every PIN entry)")
         lock = _lock_file(target)
         try:
             _inspect_read_only(target)
