@@ -19,7 +19,12 @@ import typer
 from card_emulator.cli.app import app
 from card_emulator.rules import MAY_SHARE_VALUE, PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
-from card_emulator.teaching.explain import explain_exchange, next_wrong_entry, pin_name
+from card_emulator.teaching.explain import (
+    explain_exchange,
+    explain_status_word,
+    next_wrong_entry,
+    pin_name,
+)
 from card_emulator.teaching.i18n import Lang, Text, choose_lang, pick
 from card_emulator.teaching.render import (
     Style,
@@ -52,6 +57,13 @@ PinOption = Annotated[str, typer.Option("--pin", help="signing, user-auth, resid
 ExplainOption = Annotated[
     bool, typer.Option("--explain", help="Explain every APDU sent and the card's answer.")
 ]
+ValueEnvOption = Annotated[
+    str, typer.Option(help="Read the current PIN from this environment variable if set.")
+]
+NewValueEnvOption = Annotated[
+    str, typer.Option(help="Read the new PIN from this environment variable if set.")
+]
+RawOption = Annotated[bool, typer.Option("--raw", help="Send values of the wrong format anyway.")]
 
 SHORT_PIN: dict[PinName, Text] = {
     PinName.SIGNING: Text("signing", "署名用"),
@@ -103,31 +115,48 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _secret(env_name: str, prompt: str, *, confirm: bool = False, allow_empty: bool = False) -> str:
+def _secret(env_name: str, prompt: str, *, confirm: bool = False) -> str:
     """A PIN from ``$env_name`` or a hidden prompt. Never echoed, never logged."""
     value = os.environ.get(env_name)
     if value is not None:
         return value
-    entered: str = typer.prompt(
-        prompt,
-        hide_input=True,
-        confirmation_prompt=confirm,
-        default="" if allow_empty else None,
-        show_default=False,
-        err=True,
-    )
+    entered: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
     return entered
 
 
-def _format_message(pin: PinName, lang: str, what: Text) -> str:
+# Which value of a PIN is asked for, as a prefix of its name.
+_CURRENT = Text("current ", "現在の")
+_NEW = Text("new ", "新しい")
+_PLAIN = Text("", "")
+
+
+def _read_pin(
+    env_name: str,
+    pin: PinName,
+    lang: Lang,
+    which: Text = _PLAIN,
+    *,
+    check: bool = True,
+    confirm: bool = False,
+) -> str:
+    """A value of ``pin`` from ``$env_name`` or a hidden prompt.
+
+    With ``check``, a value of the wrong format stops the command: nothing is sent to the card.
+    """
     spec = PIN_SPECS[pin]
-    return pick(
-        lang,
-        f"{what.en} {spec.name_en} must be {spec.format.description_en}; nothing was sent to the "
-        "card (--raw sends it anyway, to show what the card does).",
-        f"{what.ja}{spec.name_ja}は{spec.format.description_ja}です。カードには何も送っていません"
-        "(--rawを付けるとそのまま送り、カードの反応を確認できます)。",
-    )
+    prompt = pick(lang, f"{which.en.capitalize()}{spec.name_en}", f"{which.ja}{spec.name_ja}")
+    value = _secret(env_name, prompt, confirm=confirm)
+    if check and not spec.format.accepts(value):
+        raise _fail(
+            pick(
+                lang,
+                f"The {which.en}{spec.name_en} must be {spec.format.description_en}; nothing was "
+                "sent to the card (--raw sends it anyway, to show what the card does).",
+                f"{which.ja}{spec.name_ja}は{spec.format.description_ja}です。カードには何も送って"
+                "いません(--rawを付けるとそのまま送り、カードの反応を確認できます)。",
+            )
+        )
+    return value
 
 
 @contextmanager
@@ -175,8 +204,6 @@ def _answer_dict(answer: resets.PinAnswer) -> dict[str, Any]:
 
 
 def _answer_text(answer: resets.PinAnswer, lang: str, colour: bool) -> list[str]:
-    from card_emulator.teaching.explain import explain_status_word
-
     pin, sw = answer.pin, answer.sw
     spec = PIN_SPECS[pin]
     lines: list[str] = []
@@ -215,8 +242,8 @@ def _answer_text(answer: resets.PinAnswer, lang: str, colour: bool) -> list[str]
                 )
             )
         return lines
-    if answer.step == "verify" and sw & 0xFFF0 == 0x63C0:
-        left = sw & 0x0F
+    left = answer.tries_left
+    if answer.step == "verify" and left is not None:
         head = (
             pick(lang, f"{sw:04X} wrong {spec.name_en}: {left} of {spec.max_tries} tries left.",
                  f"{sw:04X} {spec.name_ja}が違います: 残り{left}回(最大{spec.max_tries}回)。")
@@ -228,7 +255,7 @@ def _answer_text(answer: resets.PinAnswer, lang: str, colour: bool) -> list[str]
         head = explain_status_word(sw, lang)
     lines.append(paint(head, Style.ERROR, colour))
     if answer.step == "verify" and tries is not None:
-        if sw & 0xFFF0 == 0x63C0:
+        if left is not None:
             lines.append(
                 pick(
                     lang,
@@ -237,7 +264,7 @@ def _answer_text(answer: resets.PinAnswer, lang: str, colour: bool) -> list[str]
                 )
             )
         lines.append(next_wrong_entry(pin, tries, lang))
-    return lines  # fmt: skip
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,7 +337,6 @@ def rules(
             other = SHORT_PIN[kiosk[pin]](language)
             resets_by += pick(language, f"\nkiosk (needs the {other} PIN)",
                               f"\nキオスク端末({other}の暗証番号が必要)")  # fmt: skip
-        shares = ""
         if pin in MAY_SHARE_VALUE:
             shares = pick(language, "may share one value with\n", "同じ値にできる:\n") + ", ".join(
                 SHORT_PIN[p](language) for p in USER_PINS if p in MAY_SHARE_VALUE and p != pin
@@ -460,28 +486,30 @@ def pin_status(
 def pin_verify(
     path: PathArgument = None,
     pin: PinOption = "user-auth",
-    value_env: Annotated[
-        str, typer.Option(help="Read the PIN from this environment variable if it is set.")
-    ] = "MYNACARD_PIN",
-    raw: Annotated[
-        bool, typer.Option("--raw", help="Send a value of the wrong format anyway.")
-    ] = False,
+    value_env: ValueEnvOption = "MYNACARD_PIN",
+    raw: RawOption = False,
     lang: LangOption = None,
     as_json: JsonOption = False,
     explain: ExplainOption = False,
 ) -> None:
     """VERIFY a PIN: SELECT its application and EF, then VERIFY. A wrong value counts."""
-    language = _lang(lang)
-    name = _pin(pin)
-    value = _secret(value_env, pick(language, PIN_SPECS[name].name_en, PIN_SPECS[name].name_ja))
-    if not raw and not PIN_SPECS[name].format.accepts(value):
-        raise _fail(_format_message(name, language, Text("The", "")))
+    language, name = _lang(lang), _pin(pin)
+    value = _read_pin(value_env, name, language, check=not raw)
+    _run_pin_operation(
+        lambda card: resets.verify_pin(card, name, value), path, language, as_json, explain
+    )
+
+
+def _run_pin_operation(
+    operation: Callable[[Card], resets.PinAnswer],
+    path: Path | None,
+    language: Lang,
+    as_json: bool,
+    explain: bool,
+) -> None:
+    """Run ``operation`` on the card and print its answer; exit 1 unless the card said 9000."""
     with _open(path, explain and not as_json, language) as card:
-        answer = resets.verify_pin(card, name, value)
-    _print_answer(answer, language, as_json)
-
-
-def _print_answer(answer: resets.PinAnswer, language: Lang, as_json: bool) -> None:
+        answer = operation(card)
     if as_json:
         typer.echo(to_json(_answer_dict(answer)))
     else:
@@ -495,34 +523,20 @@ def _print_answer(answer: resets.PinAnswer, language: Lang, as_json: bool) -> No
 def pin_change(
     path: PathArgument = None,
     pin: PinOption = "user-auth",
-    value_env: Annotated[
-        str, typer.Option(help="Read the current PIN from this environment variable if set.")
-    ] = "MYNACARD_PIN",
-    new_value_env: Annotated[
-        str, typer.Option(help="Read the new PIN from this environment variable if set.")
-    ] = "MYNACARD_NEW_PIN",
-    raw: Annotated[
-        bool, typer.Option("--raw", help="Send values of the wrong format anyway.")
-    ] = False,
+    value_env: ValueEnvOption = "MYNACARD_PIN",
+    new_value_env: NewValueEnvOption = "MYNACARD_NEW_PIN",
+    raw: RawOption = False,
     lang: LangOption = None,
     as_json: JsonOption = False,
     explain: ExplainOption = False,
 ) -> None:
     """Change a PIN: VERIFY the current one (a wrong one counts), then CHANGE to the new one."""
-    language = _lang(lang)
-    name = _pin(pin)
-    spec = PIN_SPECS[name]
-    current = _secret(value_env, pick(language, f"Current {spec.name_en}", f"現在の{spec.name_ja}"))
-    if not raw and not spec.format.accepts(current):
-        raise _fail(_format_message(name, language, Text("The current", "現在の")))
-    new = _secret(
-        new_value_env, pick(language, f"New {spec.name_en}", f"新しい{spec.name_ja}"), confirm=True
+    language, name = _lang(lang), _pin(pin)
+    current = _read_pin(value_env, name, language, _CURRENT, check=not raw)
+    new = _read_pin(new_value_env, name, language, _NEW, check=not raw, confirm=True)
+    _run_pin_operation(
+        lambda card: resets.change_pin(card, name, current, new), path, language, as_json, explain
     )
-    if not raw and not spec.format.accepts(new):
-        raise _fail(_format_message(name, language, Text("The new", "新しい")))
-    with _open(path, explain and not as_json, language) as card:
-        answer = resets.change_pin(card, name, current, new)
-    _print_answer(answer, language, as_json)
 
 
 @pin_app.command("reset")
@@ -541,9 +555,7 @@ def pin_reset(
         str | None,
         typer.Option(help="Kiosk: when step 1 (app reservation) was done; default: just now."),
     ] = None,
-    new_value_env: Annotated[
-        str, typer.Option(help="Read the new PIN from this environment variable if set.")
-    ] = "MYNACARD_NEW_PIN",
+    new_value_env: NewValueEnvOption = "MYNACARD_NEW_PIN",
     other_value_env: Annotated[
         str, typer.Option(help="Kiosk: read the other JPKI PIN from this variable if set.")
     ] = "MYNACARD_OTHER_PIN",
@@ -580,7 +592,7 @@ def pin_reset(
     at = _when(on, "--date")
     reserved = _when(reserved_at, "--reserved-at") if reserved_at else None
     request = resets.ResetRequest(
-        name, channel, at, applicant=who, reserved_at=reserved if reserved else at,
+        name, channel, at, applicant=who, reserved_at=reserved or at,
         mail_forwarded=mail_forwarded, reply_complete=not reply_incomplete,
         reply_pin_hidden=not reply_not_hidden,
     )  # fmt: skip
@@ -591,7 +603,6 @@ def pin_reset(
         outcome = resets.ResetOutcome(request, resets.kiosk_rule_on(at.date()), False, early, plan)
         _print_reset(outcome, language, as_json, planned_only=not early)
         raise typer.Exit(1 if early else 0)
-    spec = PIN_SPECS[name]
     other_value: str | None = None
     if channel == resets.Channel.KIOSK:
         other = resets.KIOSK_PINS[resets.kiosk_rule_on(at.date())][name]
@@ -600,9 +611,8 @@ def pin_reset(
             pick(language, f"{PIN_SPECS[other].name_en} (the kiosk checks it on the card)",
                  f"{PIN_SPECS[other].name_ja}(キオスク端末がカードで照合)"),
         ) or None  # fmt: skip
-    new = _secret(
-        new_value_env, pick(language, f"New {spec.name_en}", f"新しい{spec.name_ja}"), confirm=True
-    )
+    # No format check here: the reset itself refuses a bad new value, with its reason.
+    new = _read_pin(new_value_env, name, language, _NEW, check=False, confirm=True)
     with _open(path, explain and not as_json, language) as card:
         if channel == resets.Channel.KIOSK and reserved is None:
             step1 = resets.reserve_kiosk(card, name, other_value, at)
@@ -825,7 +835,12 @@ def diagram(
     lang: LangOption = None,
 ) -> None:
     """Write docs/pin-lifecycle.{dot,png} and docs/access-rules.md from card_emulator.rules."""
-    from card_emulator.teaching.diagram import access_rules_markdown, lifecycle_dot, write_docs
+    from card_emulator.teaching.diagram import (
+        access_rules_markdown,
+        lifecycle_dot,
+        stale_docs,
+        write_docs,
+    )
 
     if show is not None:
         if show == "dot":
@@ -836,12 +851,7 @@ def diagram(
             raise typer.BadParameter("dot or markdown", param_hint="--show")
         return
     if check:
-        stale = [
-            name
-            for name, text in (("pin-lifecycle.dot", lifecycle_dot(Lang.EN)),
-                               ("access-rules.md", access_rules_markdown()))
-            if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text
-        ]  # fmt: skip
+        stale = stale_docs(out)
         if stale:
             raise _fail(f"out of date: {', '.join(stale)}; run `mynacard diagram`", 1)
         typer.echo("docs are current")

@@ -25,14 +25,12 @@ from card_emulator.rules import (
     PinState,
     Transition,
 )
-from card_emulator.teaching.explain import APP_NAMES, STATUS_WORDS
+from card_emulator.teaching.explain import APP_NAMES, STATUS_WORDS, pin_names
 from card_emulator.teaching.i18n import Lang, Text, pick
 from card_emulator.teaching.render import markdown_table
 
-DOC_FILES = ("pin-lifecycle.dot", "pin-lifecycle.png", "access-rules.md")
-REGENERATE = (
-    "mynacard diagram"  # the documented command; also `python -m card_emulator.cli diagram`
-)
+REGENERATE = "mynacard diagram"  # also `python -m card_emulator.cli diagram`
+DOT_FILE, PNG_FILE, MARKDOWN_FILE = "pin-lifecycle.dot", "pin-lifecycle.png", "access-rules.md"
 
 STATE_NAMES: dict[PinState, Text] = {
     PinState.READY: Text("READY\\ntries left, not verified", "READY\\n未照合(残り回数あり)"),
@@ -51,13 +49,14 @@ EVENT_NAMES: dict[PinEvent, Text] = {
 }
 
 
-def _targets(t: Transition) -> list[tuple[PinState, Text]]:
-    """Where a transition goes; ``next_state`` None splits on the tries left (rules.Transition)."""
+def _targets(t: Transition) -> list[tuple[PinState, Text, str]]:
+    """Where a transition goes and the card's answer; ``next_state`` None splits on the tries left
+    (rules.Transition)."""
     if t.next_state is not None:
-        return [(t.next_state, Text("", ""))]
+        return [(t.next_state, Text("", ""), t.answer)]
     return [
-        (PinState.READY, Text(" (tries remain)", "(残りあり)")),
-        (PinState.LOCKED, Text(" (the last try)", "(最後の1回)")),
+        (PinState.READY, Text(" (tries remain)", "(残りあり)"), "63Cx"),
+        (PinState.LOCKED, Text(" (the last try)", "(最後の1回)"), "63C0"),
     ]
 
 
@@ -70,10 +69,7 @@ def lifecycle_dot(lang: str = Lang.EN) -> str:
     edges: dict[tuple[PinState, PinState], list[str]] = defaultdict(list)
     for t in PIN_TRANSITIONS:
         counter = t.counter_ja if lang == Lang.JA else t.counter_en
-        for target, qualifier in _targets(t):
-            answer = "63C0" if target == PinState.LOCKED and t.next_state is None else t.answer
-            if target == PinState.READY and t.next_state is None:
-                answer = "63Cx"
+        for target, qualifier, answer in _targets(t):
             line = f"{EVENT_NAMES[t.event](lang)}{qualifier(lang)}: {answer}; {counter}"
             edges[(t.state, target)].append(line)
     title = pick(
@@ -127,28 +123,24 @@ def render_png(dot_source: str, out: Path, dot_binary: str = "dot") -> None:
         raise EmulatorError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
 
 
+# Who may use a file of each kind; a readable file (transparent, record) is free or needs a PIN.
+_ACCESS_BY_KIND: dict[FileKind, Text] = {
+    FileKind.PIN: Text(
+        "PIN: VERIFY only, never readable (6981)", "暗証番号: VERIFYのみ、読み出し不可(6981)"
+    ),
+    FileKind.PRIVATE_KEY: Text(
+        "private key: signs after VERIFY of {names}; never readable (6981)",
+        "秘密鍵: {names}の照合後に署名、読み出し不可(6981)",
+    ),
+    FileKind.SECRET: Text("issuer terminals only (6982)", "発行者端末専用(6982)"),
+}
+_FREE = Text("free", "自由")
+_AFTER_VERIFY = Text("after VERIFY of {names} (else 6982)", "{names}の照合後(未照合は6982)")
+
+
 def _access(kind: FileKind, opened_by: frozenset[PinName], lang: str) -> str:
-    names = pick(lang, " or ", " または ").join(
-        (PIN_SPECS[p].name_ja if lang == Lang.JA else PIN_SPECS[p].name_en)
-        for p in sorted(opened_by)
-    )
-    if kind == FileKind.PIN:
-        return pick(
-            lang,
-            "PIN: VERIFY only, never readable (6981)",
-            "暗証番号: VERIFYのみ、読み出し不可(6981)",
-        )
-    if kind == FileKind.PRIVATE_KEY:
-        return pick(
-            lang,
-            f"private key: signs after VERIFY of {names}; never readable (6981)",
-            f"秘密鍵: {names}の照合後に署名、読み出し不可(6981)",
-        )
-    if kind == FileKind.SECRET:
-        return pick(lang, "issuer terminals only (6982)", "発行者端末専用(6982)")
-    if not opened_by:
-        return pick(lang, "free", "自由")
-    return pick(lang, f"after VERIFY of {names} (else 6982)", f"{names}の照合後(未照合は6982)")
+    text = _ACCESS_BY_KIND.get(kind) or (_AFTER_VERIFY if opened_by else _FREE)
+    return text.format(names=pin_names(opened_by, lang, Text(" or ", " または ")))(lang)
 
 
 def access_rules_markdown() -> str:
@@ -210,15 +202,11 @@ def access_rules_markdown() -> str:
     out += ["", "## Status words / ステータスワード", ""]
     rows = [
         [info.pattern, f"{info.title.en}<br>{info.title.ja}",
-         _generic(info.meaning.en), _generic(info.meaning.ja)]
+         info.generic_meaning(Lang.EN), info.generic_meaning(Lang.JA)]
         for info in STATUS_WORDS
     ]  # fmt: skip
     out.append(markdown_table(["SW", "Name / 名称", "Meaning", "意味"], rows))
     return "\n".join(out) + "\n"
-
-
-def _generic(text: str) -> str:
-    return text.replace("{x:02X}", "xx").replace("{x}", "x")
 
 
 def write_docs(directory: str | Path, *, png: bool = True, dot_binary: str = "dot") -> list[Path]:
@@ -227,14 +215,25 @@ def write_docs(directory: str | Path, *, png: bool = True, dot_binary: str = "do
     folder.mkdir(parents=True, exist_ok=True)
     dot_source = lifecycle_dot(Lang.EN)  # the PNG is English: Graphviz fonts may lack CJK glyphs
     written = []
-    dot_path = folder / "pin-lifecycle.dot"
+    dot_path = folder / DOT_FILE
     dot_path.write_text(dot_source, encoding="utf-8")
     written.append(dot_path)
     if png:
-        png_path = folder / "pin-lifecycle.png"
+        png_path = folder / PNG_FILE
         render_png(dot_source, png_path, dot_binary)
         written.append(png_path)
-    md_path = folder / "access-rules.md"
+    md_path = folder / MARKDOWN_FILE
     md_path.write_text(access_rules_markdown(), encoding="utf-8")
     written.append(md_path)
     return written
+
+
+def stale_docs(directory: str | Path) -> list[str]:
+    """The generated text files in ``directory`` that are missing or differ from the rules."""
+    folder = Path(directory)
+    current = {DOT_FILE: lifecycle_dot(Lang.EN), MARKDOWN_FILE: access_rules_markdown()}
+    return [
+        name
+        for name, text in current.items()
+        if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text
+    ]

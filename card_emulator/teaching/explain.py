@@ -8,6 +8,7 @@ Status words: card-interface.md §9; PIN lifecycle: card-interface.md §10.2, pi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,6 +69,10 @@ class StatusWordInfo:
 
     def variable(self, sw: int) -> int:
         return sw & ~self.mask & 0xFFFF
+
+    def generic_meaning(self, lang: str) -> str:
+        """The meaning for the whole family: ``{x}`` shown as ``x``, ``{x:02X}`` as ``xx``."""
+        return self.meaning(lang).replace("{x:02X}", "xx").replace("{x}", "x")
 
 
 def _sw(pattern: str, title: Text, meaning: Text) -> StatusWordInfo:
@@ -334,18 +339,6 @@ def explain_status_word(sw: int, lang: str) -> str:
     return f"{sw:04X} {info.title(lang)}: {info.meaning(lang).format(x=x)}"
 
 
-def status_word_table(lang: str) -> list[tuple[str, str, str]]:
-    """(pattern, title, meaning) for every status word family, for docs and ``rules``."""
-    return [
-        (
-            info.pattern,
-            info.title(lang),
-            info.meaning(lang).replace("{x:02X}", "xx").replace("{x}", "x"),
-        )
-        for info in STATUS_WORDS
-    ]
-
-
 # ---------------------------------------------------------------------------------------------
 # Names
 # ---------------------------------------------------------------------------------------------
@@ -382,6 +375,14 @@ def pin_name(pin: PinName, lang: str) -> str:
     return spec.name_ja if lang == Lang.JA else spec.name_en
 
 
+_OR = Text(" or ", "または")
+
+
+def pin_names(pins: Iterable[PinName], lang: str, joiner: Text = _OR) -> str:
+    """The names of ``pins`` in ``lang``, sorted, joined with ``joiner`` ("a or b")."""
+    return joiner(lang).join(pin_name(p, lang) for p in sorted(pins))
+
+
 def app_name(app: AppName, lang: str) -> str:
     return f"{APP_NAMES[app](lang)} ({APP_AIDS[app].hex().upper()})"
 
@@ -407,17 +408,14 @@ def _file_line(app: AppName, fid: int, lang: str) -> str:
     if rule is None:
         return f"EF {fid:04X}"
     content = rule.content_ja if lang == Lang.JA else rule.content_en
+    names = pin_names(rule.opened_by, lang)
     if rule.kind in (FileKind.PIN, FileKind.PRIVATE_KEY):
         access = pick(lang, "internal: usable, never readable", "内部EF: 使用のみ、読み出し不可")
         if rule.opened_by:
-            names = pick(lang, " or ", "または").join(
-                pin_name(p, lang) for p in sorted(rule.opened_by)
-            )
             access += pick(lang, f"; used after VERIFY of {names}", f"。{names}の照合後に使用可")
     elif rule.kind == FileKind.SECRET:
         access = pick(lang, "issuer terminals only", "発行者端末専用")
     elif rule.opened_by:
-        names = pick(lang, " or ", "または").join(pin_name(p, lang) for p in sorted(rule.opened_by))
         access = pick(lang, f"readable after VERIFY of {names}", f"{names}の照合後に読み出し可")
     else:
         access = pick(lang, "free to read", "暗証番号なしで読み出し可")
@@ -500,50 +498,50 @@ _LABELS: dict[str, Text] = {
 _PIN_ACTIONS = frozenset({"verify", "query", "change"})
 
 
-def _tries(n: int) -> str:
+def tries_phrase(n: int) -> str:
+    """``"1 try"``, ``"3 tries"``."""
     return f"{n} try" if n == 1 else f"{n} tries"
+
+
+# A 9000 that means more than "normal end", by the command it answers.
+_SUCCESS: dict[str, Text] = {
+    "verify": Text(
+        "correct value: the counter is back to its maximum", "一致: 残り回数は最大値に戻りました"
+    ),
+    "change": Text(
+        "the new value is set; tries at their maximum", "新しい値に変更しました。残り回数は最大です"
+    ),
+}
+# 63Cx after a VERIFY with a value, and after one without (a query): (no tries left, some left).
+_TRIES_LEFT: dict[str, tuple[Text, Text]] = {
+    "verify": (
+        Text(
+            "wrong value: no tries left, the PIN is now locked",
+            "不一致: 残り回数がなくなり、ロックされました",
+        ),
+        Text("wrong value: {tries} left", "不一致: 残り{x}回"),
+    ),
+    "query": (
+        Text(
+            "the PIN is locked; the query spent nothing", "ロック中です。問い合わせでは消費しません"
+        ),
+        Text("{tries} left; the query spent nothing", "残り{x}回。問い合わせでは消費しません"),
+    ),
+}
 
 
 def _answer(exchange: ExchangeLike, lang: str) -> str:
     """The status word, read in the light of the command (a 9000 to VERIFY is a correct PIN)."""
     sw, action = exchange.sw, exchange.action
     specific: Text | None = None
-    if action == "verify" and sw == 0x9000:
-        specific = Text(
-            "correct value: the counter is back to its maximum",
-            "一致: 残り回数は最大値に戻りました",
-        )
-    elif action == "verify" and sw & 0xFFF0 == 0x63C0:
+    if sw == 0x9000:
+        specific = _SUCCESS.get(action)
+    elif sw & 0xFFF0 == 0x63C0 and action in _TRIES_LEFT:
         x = sw & 0x0F
-        specific = (
-            Text(
-                "wrong value: no tries left, the PIN is now locked",
-                "不一致: 残り回数がなくなり、ロックされました",
-            )
-            if x == 0
-            else Text(f"wrong value: {_tries(x)} left", f"不一致: 残り{x}回")
-        )
-    elif action == "query" and sw & 0xFFF0 == 0x63C0:
-        x = sw & 0x0F
-        specific = (
-            Text(
-                "the PIN is locked; the query spent nothing",
-                "ロック中です。問い合わせでは消費しません",
-            )
-            if x == 0
-            else Text(
-                f"{_tries(x)} left; the query spent nothing",
-                f"残り{x}回。問い合わせでは消費しません",
-            )
-        )
-    elif action == "change" and sw == 0x9000:
-        specific = Text(
-            "the new value is set; tries at their maximum",
-            "新しい値に変更しました。残り回数は最大です",
-        )
-    general = explain_status_word(sw, lang)
+        locked, some_left = _TRIES_LEFT[action]
+        specific = locked if x == 0 else some_left.format(tries=tries_phrase(x), x=x)
     if specific is None:
-        return general
+        return explain_status_word(sw, lang)
     return f"{sw:04X} {specific(lang)}"
 
 

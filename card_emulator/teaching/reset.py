@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from apdu import CommandApdu
 from card_emulator.rules import APP_AIDS, PIN_SPECS, USER_PINS, ChangeCommand, PinName
+from card_emulator.teaching.explain import tries_phrase
 from card_emulator.teaching.i18n import Text
 
 if TYPE_CHECKING:
@@ -77,29 +78,26 @@ class PinAnswer:
         return self.sw == 0x6984 or (self.tries_left == 0)
 
 
-def _select(card: Card, pin: PinName) -> PinAnswer | None:
-    """SELECT the PIN's application, then its EF; an answer if either fails."""
-    for step, apdu in (
+def _selected_then(card: Card, pin: PinName, step: str, apdu: bytes) -> PinAnswer:
+    """SELECT the PIN's application and EF, then send ``apdu``; the answer where it stopped."""
+    for select_step, select in (
         ("select_app", select_app_apdu(pin)),
         ("select_ef", select_pin_ef_apdu(pin)),
     ):
-        sw = _sw(card.transmit(apdu))
+        sw = _sw(card.transmit(select))
         if sw != 0x9000:
-            return PinAnswer(pin, sw, step)
-    return None
+            return PinAnswer(pin, sw, select_step)
+    return PinAnswer(pin, _sw(card.transmit(apdu)), step)
 
 
 def query_pin(card: Card, pin: PinName) -> PinAnswer:
     """Tries left without spending one: VERIFY with no data (63Cx; 63C0 when locked)."""
-    return _select(card, pin) or PinAnswer(pin, _sw(card.transmit(verify_apdu(b""))), "query")
+    return _selected_then(card, pin, "query", verify_apdu(b""))
 
 
 def verify_pin(card: Card, pin: PinName, value: str) -> PinAnswer:
     """SELECT the application and the PIN EF, then VERIFY ``value`` (ASCII, as clients send it)."""
-    failed = _select(card, pin)
-    if failed is not None:
-        return failed
-    return PinAnswer(pin, _sw(card.transmit(verify_apdu(value.encode()))), "verify")
+    return _selected_then(card, pin, "verify", verify_apdu(value.encode()))
 
 
 def change_pin(card: Card, pin: PinName, current: str, new: str) -> PinAnswer:
@@ -112,10 +110,7 @@ def change_pin(card: Card, pin: PinName, current: str, new: str) -> PinAnswer:
 
 def change_without_verify(card: Card, pin: PinName, new: str) -> PinAnswer:
     """CHANGE right after SELECT, with no VERIFY: shows the card's 6982."""
-    failed = _select(card, pin)
-    if failed is not None:
-        return failed
-    return PinAnswer(pin, _sw(card.transmit(change_apdu(pin, new.encode()))), "change")
+    return _selected_then(card, pin, "change", change_apdu(pin, new.encode()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,9 +207,13 @@ class ResetPlan:
     applicant: Applicant
     pin: PinName
     rule: KioskRule
-    visits: int
     steps: tuple[Step, ...]
     notes: tuple[Text, ...] = ()
+
+    @property
+    def visits(self) -> int:
+        """Trips to the window or the kiosk: the last visit a step names."""
+        return max((s.visit for s in self.steps if s.visit is not None), default=0)
 
 
 _WINDOW = Text("municipal window", "市区町村の窓口")
@@ -245,6 +244,11 @@ _PROOF = Text(
 )
 
 
+def _name(pin: PinName) -> Text:
+    spec = PIN_SPECS[pin]
+    return Text(spec.name_en, spec.name_ja)
+
+
 def _new_pin_text(pin: PinName) -> Text:
     spec = PIN_SPECS[pin]
     return Text(
@@ -253,133 +257,86 @@ def _new_pin_text(pin: PinName) -> Text:
     )
 
 
-def plan_for(pin: PinName, channel: Channel, applicant: Applicant, on: date) -> ResetPlan:
-    """The steps, documents and visits for a reset (pin-rules.md §4–§5). Pure; no refusal checks."""
-    rule = kiosk_rule_on(on)
-    new_pin = _new_pin_text(pin)
-    if channel == Channel.KIOSK:
-        other = KIOSK_PINS[KioskRule.RULE_2025].get(pin, PinName.USER_AUTH)
-        other_name = Text(PIN_SPECS[other].name_en, PIN_SPECS[other].name_ja)
-        steps: tuple[Step, ...] = (
-            Step(
-                None,
-                _APP,
-                Text(
-                    f"step 1: read the card, enter the {other_name.en}, pass face authentication: "
-                    "a reservation, possible at any hour",
-                    f"ステップ1: カードを読み取り、{other_name.ja}を入力し顔認証を行う(事前予約、24時間可能)",
-                ),
-                (
-                    _HOLDER_CARD,
-                    Text("an NFC smartphone with the app", "NFC対応スマートフォンと専用アプリ"),
-                ),
-            ),
-            Step(
-                1,
-                _KIOSK,
-                Text(
-                    f"step 2, within 24 hours, 6:30–23:00: set the card, enter the {other_name.en}, "
-                    f"then {new_pin.en}",
-                    f"ステップ2(24時間以内、6:30~23:00): カードをセットし{other_name.ja}を入力、"
-                    f"{new_pin.ja}",
-                ),
-                (_HOLDER_CARD,),
-            ),
-        )
-        notes: tuple[Text, ...] = (
+# The window in one visit: who applies (then sets the new PIN) and what they bring.
+_ONE_VISIT: dict[Applicant, tuple[Text, tuple[Text, ...]]] = {
+    Applicant.HOLDER: (
+        Text("staff check the ID; the holder ", "本人確認の後、本人が"),
+        (_HOLDER_CARD, _HOLDER_ID, _FORM),
+    ),
+    Applicant.LEGAL_REPRESENTATIVE: (
+        Text("the representative applies; ", "法定代理人が申請し、"),
+        (
+            _HOLDER_CARD,
+            _HOLDER_ID,
             Text(
-                "Free of charge; store staff cannot help (002).",
-                "手数料無料。店員は案内できません(002)。",
+                "the representative's IDs: A+B or A+A (004: one A)",
+                "法定代理人の本人確認書類: A欄2点またはA欄とB欄から1点ずつ(004: A欄1点)",
             ),
-            Text(
-                "After 24 hours the reservation lapses: start again at step 1 (002).",
-                "予約から24時間を過ぎたらステップ1からやり直し(002)。",
-            ),
-        )
-        return ResetPlan(channel, applicant, pin, rule, 1, steps, notes)
-    if applicant == Applicant.HOLDER:
-        steps = (
-            Step(
-                1,
-                _WINDOW,
-                Text(
-                    f"staff check the ID; the holder {new_pin.en}",
-                    f"本人確認の後、本人が{new_pin.ja}",
-                ),
-                (_HOLDER_CARD, _HOLDER_ID, _FORM),
-            ),
-        )
-        notes = (
-            Text(
-                "Some cities ask only for the card (000); others for one more ID (002, 003).",
-                "カードのみの市区町村(000)と、もう1点の本人確認書類を求める市区町村(002, 003)があります。",
-            ),
-            Text(
-                "A minor or an adult ward comes with the legal representative (004).",
-                "未成年者・成年被後見人等は法定代理人が同行します(004)。",
-            ),
-        )
-        return ResetPlan(channel, applicant, pin, rule, 1, steps, notes)
-    if applicant == Applicant.LEGAL_REPRESENTATIVE:
-        steps = (
-            Step(
-                1,
-                _WINDOW,
-                Text(
-                    f"the representative applies; {new_pin.en}", f"法定代理人が申請し、{new_pin.ja}"
-                ),
-                (
-                    _HOLDER_CARD,
-                    _HOLDER_ID,
-                    Text(
-                        "the representative's IDs: A+B or A+A (004: one A)",
-                        "法定代理人の本人確認書類: A欄2点またはA欄とB欄から1点ずつ(004: A欄1点)",
-                    ),
-                    _PROOF,
-                ),
-            ),
-        )
-        notes = (
-            Text(
-                "For a child under 15 or an adult ward: same day, one visit (000, 001, 002).",
-                "15歳未満・成年被後見人の場合。1回の来庁で即日完了(000, 001, 002)。",
-            ),
-        )
-        return ResetPlan(channel, applicant, pin, rule, 1, steps, notes)
-    steps = (
-        Step(
-            1,
-            _WINDOW,
-            Text("the proxy applies", "任意代理人が申請"),
-            (_HOLDER_CARD, _PROXY_A, _LETTER),
+            _PROOF,
         ),
-        Step(
-            None,
-            _POST,
-            Text(
-                "the city mails an inquiry (照会書/回答書) 転送不要: not forwarded. The holder writes the "
-                "new PIN on it and hides it (blind seal or sealed envelope)",
-                "市区町村が照会書(回答書)を転送不要郵便で送付。本人が新しい暗証番号を記入し、"
-                "目隠しシールまたは封筒で隠す",
-            ),
+    ),
+}
+# A voluntary proxy: two visits around a mailed inquiry; the holder writes the new PIN on it.
+_PROXY_STEPS: tuple[Step, ...] = (
+    Step(
+        1,
+        _WINDOW,
+        Text("the proxy applies", "任意代理人が申請"),
+        (_HOLDER_CARD, _PROXY_A, _LETTER),
+    ),
+    Step(
+        None,
+        _POST,
+        Text(
+            "the city mails an inquiry (照会書/回答書) 転送不要: not forwarded. The holder writes the "
+            "new PIN on it and hides it (blind seal or sealed envelope)",
+            "市区町村が照会書(回答書)を転送不要郵便で送付。本人が新しい暗証番号を記入し、"
+            "目隠しシールまたは封筒で隠す",
         ),
-        Step(
-            2,
-            _WINDOW,
-            Text(
-                "the proxy brings the reply; staff type the PIN, the proxy never sees it",
-                "代理人が回答書を持参。暗証番号は職員が入力し、代理人には見えません",
-            ),
-            (
-                _REPLY,
-                _HOLDER_CARD,
-                _HOLDER_ID,
-                Text("the proxy's " + _TWO_IDS.en, "代理人の" + _TWO_IDS.ja),
-                _LETTER,
-            ),
+    ),
+    Step(
+        2,
+        _WINDOW,
+        Text(
+            "the proxy brings the reply; staff type the PIN, the proxy never sees it",
+            "代理人が回答書を持参。暗証番号は職員が入力し、代理人には見えません",
         ),
-    )
-    notes = (
+        (
+            _REPLY,
+            _HOLDER_CARD,
+            _HOLDER_ID,
+            Text("the proxy's " + _TWO_IDS.en, "代理人の" + _TWO_IDS.ja),
+            _LETTER,
+        ),
+    ),
+)
+_KIOSK_NOTES: tuple[Text, ...] = (
+    Text(
+        "Free of charge; store staff cannot help (002).", "手数料無料。店員は案内できません(002)。"
+    ),
+    Text(
+        "After 24 hours the reservation lapses: start again at step 1 (002).",
+        "予約から24時間を過ぎたらステップ1からやり直し(002)。",
+    ),
+)
+_WINDOW_NOTES: dict[Applicant, tuple[Text, ...]] = {
+    Applicant.HOLDER: (
+        Text(
+            "Some cities ask only for the card (000); others for one more ID (002, 003).",
+            "カードのみの市区町村(000)と、もう1点の本人確認書類を求める市区町村(002, 003)があります。",
+        ),
+        Text(
+            "A minor or an adult ward comes with the legal representative (004).",
+            "未成年者・成年被後見人等は法定代理人が同行します(004)。",
+        ),
+    ),
+    Applicant.LEGAL_REPRESENTATIVE: (
+        Text(
+            "For a child under 15 or an adult ward: same day, one visit (000, 001, 002).",
+            "15歳未満・成年被後見人の場合。1回の来庁で即日完了(000, 001, 002)。",
+        ),
+    ),
+    Applicant.VOLUNTARY_PROXY: (
         Text(
             "Never done the same day (000, 002, 003).", "即日の手続きはできません(000, 002, 003)。"
         ),
@@ -396,8 +353,54 @@ def plan_for(pin: PinName, channel: Channel, applicant: Applicant, on: date) -> 
             "One blog adds proof that the holder cannot come; work reasons are not accepted (001).",
             "本人が来庁できないことの疎明資料を求める例もあり、仕事の都合は認められません(001)。",
         ),
+    ),
+}
+
+
+def _kiosk_steps(pin: PinName, new_pin: Text) -> tuple[Step, ...]:
+    """Step 1 in the smartphone app, step 2 at the kiosk; both ask for the other JPKI PIN."""
+    other = _name(KIOSK_PINS[KioskRule.RULE_2025].get(pin, PinName.USER_AUTH))
+    return (
+        Step(
+            None,
+            _APP,
+            Text(
+                f"step 1: read the card, enter the {other.en}, pass face authentication: "
+                "a reservation, possible at any hour",
+                f"ステップ1: カードを読み取り、{other.ja}を入力し顔認証を行う(事前予約、24時間可能)",
+            ),
+            (
+                _HOLDER_CARD,
+                Text("an NFC smartphone with the app", "NFC対応スマートフォンと専用アプリ"),
+            ),
+        ),
+        Step(
+            1,
+            _KIOSK,
+            Text(
+                f"step 2, within 24 hours, 6:30–23:00: set the card, enter the {other.en}, "
+                f"then {new_pin.en}",
+                f"ステップ2(24時間以内、6:30~23:00): カードをセットし{other.ja}を入力、{new_pin.ja}",
+            ),
+            (_HOLDER_CARD,),
+        ),
     )
-    return ResetPlan(channel, applicant, pin, rule, 2, steps, notes)
+
+
+def plan_for(pin: PinName, channel: Channel, applicant: Applicant, on: date) -> ResetPlan:
+    """The steps, documents and visits for a reset (pin-rules.md §4–§5). Pure; no refusal checks."""
+    new_pin = _new_pin_text(pin)
+    steps: tuple[Step, ...]
+    if channel == Channel.KIOSK:
+        steps, notes = _kiosk_steps(pin, new_pin), _KIOSK_NOTES
+    else:
+        notes = _WINDOW_NOTES[applicant]
+        if applicant in _ONE_VISIT:
+            who, brings = _ONE_VISIT[applicant]
+            steps = (Step(1, _WINDOW, Text(who.en + new_pin.en, who.ja + new_pin.ja), brings),)
+        else:
+            steps = _PROXY_STEPS
+    return ResetPlan(channel, applicant, pin, kiosk_rule_on(on), steps, notes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,11 +472,6 @@ class ResetOutcome:
     verify_sw: int | None = None  # the card's answer to the kiosk's VERIFY of the other PIN
     checked_pin: PinName | None = None  # the PIN the kiosk verified
     notes: tuple[Text, ...] = field(default=())
-
-
-def _name(pin: PinName) -> Text:
-    spec = PIN_SPECS[pin]
-    return Text(spec.name_en, spec.name_ja)
 
 
 def _refuse(code: RefusalCode, source: str, en: str, ja: str) -> Refusal:
@@ -688,7 +686,7 @@ def reserve_kiosk(card: Card, pin: PinName, other_value: str | None, at: datetim
     refusals = [
         r
         for r in check_request(request, other_known=other_value is not None)
-        if r.code not in (RefusalCode.KIOSK_CLOSED,)
+        if r.code != RefusalCode.KIOSK_CLOSED
     ]  # the app takes reservations any time
     refusals += _card_refusals(card, request, None)
     plan = plan_for(pin, Channel.KIOSK, Applicant.HOLDER, at.date())
@@ -707,13 +705,9 @@ def reserve_kiosk(card: Card, pin: PinName, other_value: str | None, at: datetim
     return ResetOutcome(request, rule, True, (), plan, answer.sw, other, (note,))
 
 
-def _tries(n: int) -> str:
-    return f"{n} try" if n == 1 else f"{n} tries"
-
-
 def _other_refusal(other: PinName, answer: PinAnswer) -> Refusal:
     name = _name(other)
-    if answer.locked and answer.sw == 0x6984:
+    if answer.sw == 0x6984:
         return _refuse(
             RefusalCode.OTHER_PIN_LOCKED,
             "002, 004",
@@ -728,7 +722,7 @@ def _other_refusal(other: PinName, answer: PinAnswer) -> Refusal:
         return _refuse(
             RefusalCode.OTHER_PIN_WRONG,
             "004, pin-rules.md §2",
-            f"The {name.en} entered is wrong: the card counted it ({_tries(left)} left).{tail_en}",
+            f"The {name.en} entered is wrong: the card counted it ({tries_phrase(left)} left).{tail_en}",
             f"入力した{name.ja}が違います。カードに誤入力として数えられました(残り{left}回)。{tail_ja}",
         )
     return _refuse(
@@ -754,11 +748,8 @@ def reset_pin(
     rule = kiosk_rule_on(request.at.date())
     plan = plan_for(request.pin, request.channel, request.applicant, request.at.date())
     refusals = list(check_request(request, other_known=other_value is not None))
-    refusals += [
-        r
-        for r in _card_refusals(card, request, new_value)
-        if r.code not in {x.code for x in refusals}
-    ]
+    known = {r.code for r in refusals}
+    refusals += [r for r in _card_refusals(card, request, new_value) if r.code not in known]
     if refusals:
         return ResetOutcome(request, rule, False, tuple(refusals), plan)
     verify_sw: int | None = None

@@ -38,15 +38,16 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from card_emulator.pin import PinStatus
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
-from card_emulator.teaching.explain import ExchangeLike, explain_status_word
+from card_emulator.teaching.explain import ExchangeLike, explain_status_word, tries_phrase
 from card_emulator.teaching.i18n import Text
 
 if TYPE_CHECKING:
@@ -121,29 +122,18 @@ class Scenario:
 
 
 @dataclass(frozen=True, slots=True)
-class Counter:
-    pin: PinName
-    remaining: int
-    max_tries: int
-
-    @property
-    def locked(self) -> bool:
-        return self.remaining == 0
-
-
-@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     event: Event
     sw: int | None  # the card's last answer in this event, if it sent APDUs
     done: bool | None  # reset/reserve: carried out or refused
     outcome: Text
-    refusals: tuple[resets.Refusal, ...]
-    counters: tuple[Counter, ...]
+    refusals: tuple[resets.Refusal, ...] = ()
+    counters: tuple[PinStatus, ...] = ()  # every user PIN on the card, read after the event
     visits: int | None = None
     failures: tuple[str, ...] = ()
     exchanges: tuple[ExchangeLike, ...] = field(default=(), repr=False, compare=False)
 
-    def counter(self, pin: PinName) -> Counter | None:
+    def counter(self, pin: PinName) -> PinStatus | None:
         return next((c for c in self.counters if c.pin == pin), None)
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,16 +195,15 @@ class Timeline:
 
 
 def _datetime(value: Any, where: str) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, date):
-        return datetime.combine(value, time(9, 0))
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
         except ValueError:
             raise ScenarioError(f"{where}: {value!r} is not an ISO date or date-time") from None
-        return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime.combine(value, time(9, 0))
     raise ScenarioError(f"{where}: expected a date-time, got {value!r}")
 
 
@@ -295,13 +284,14 @@ def _event(raw: Any, index: int, start: datetime) -> Event:
     except ValueError:
         choices = ", ".join(c.value for c in resets.RefusalCode)
         raise ScenarioError(f"{where}: expect_refusals takes codes among {choices}") from None
+    verify_first = _bool(raw, "verify_first", True, where)
     value = _optional_str(raw, "value", where)
     if action in (Action.VERIFY, Action.CHANGE) and value is None:
         value = "correct"
-    if action == Action.CHANGE and not _bool(raw, "verify_first", True, where):
+    if action == Action.CHANGE and not verify_first:
         value = None
     other = _optional_str(raw, "other", where)
-    if action in (Action.RESERVE,) or (action == Action.RESET and via == resets.Channel.KIOSK):
+    if action == Action.RESERVE or (action == Action.RESET and via == resets.Channel.KIOSK):
         other = other or "correct"
     new_value = _optional_str(raw, "new_value", where)
     if action in (Action.CHANGE, Action.RESET):
@@ -318,7 +308,7 @@ def _event(raw: Any, index: int, start: datetime) -> Event:
         pin=pin,
         value=value,
         new_value=new_value,
-        verify_first=_bool(raw, "verify_first", True, where),
+        verify_first=verify_first,
         via=via,
         applicant=applicant,
         other=other,
@@ -408,6 +398,14 @@ _NEW_FOUR = ("4826", "7391", "5064", "2718", "9153")
 _NEW_SIGNING = ("NEWPASS1", "TEST2025", "RESET7X", "KIOSK9Y", "WINDOW3Z")
 
 
+def _is_long(pin: PinName) -> bool:
+    return PIN_SPECS[pin].format.max_length > 4  # the signing password, not 4 digits
+
+
+def _new_values(pin: PinName) -> tuple[str, ...]:
+    return _NEW_SIGNING if _is_long(pin) else _NEW_FOUR
+
+
 class _Values:
     """The PIN values the holder knows, as the scenario goes; never printed."""
 
@@ -422,14 +420,11 @@ class _Values:
 
     def wrong(self, pin: PinName, where: str) -> str:
         right = self.correct(pin, where)
-        pool = _NEW_SIGNING if PIN_SPECS[pin].format.max_length > 4 else _NEW_FOUR
-        candidates = (
-            ("WRONG123", "MISTAKE9", *pool) if pool is _NEW_SIGNING else ("0000", "9999", *pool)
-        )
-        return next(v for v in candidates if v != right)
+        wrong = ("WRONG123", "MISTAKE9") if _is_long(pin) else ("0000", "9999")
+        return next(v for v in (*wrong, *_new_values(pin)) if v != right)
 
     def new(self, pin: PinName) -> str:
-        pool = _NEW_SIGNING if PIN_SPECS[pin].format.max_length > 4 else _NEW_FOUR
+        pool = _new_values(pin)
         current = self.known.get(pin)
         while True:
             value = pool[self._fresh % len(pool)]
@@ -449,18 +444,9 @@ class _Values:
         return spec
 
 
-def _counters(card: Card) -> tuple[Counter, ...]:
+def _counters(card: Card) -> tuple[PinStatus, ...]:
     present = set(card.issuer.pins())
-    out = []
-    for pin in USER_PINS:
-        if pin in present:
-            status = card.issuer.pin_status(pin)
-            out.append(Counter(pin, status.remaining, status.max_tries))
-    return tuple(out)
-
-
-def _tries(n: int) -> str:
-    return f"{n} try" if n == 1 else f"{n} tries"
+    return tuple(card.issuer.pin_status(pin) for pin in USER_PINS if pin in present)
 
 
 def _pin_outcome(action: Action, answer: resets.PinAnswer) -> Text:
@@ -476,7 +462,8 @@ def _pin_outcome(action: Action, answer: resets.PinAnswer) -> Text:
                 "asked: locked (63C0), nothing spent", "問い合わせ: ロック中(63C0)、消費なし"
             )
         return Text(
-            f"asked: {_tries(left)} left, nothing spent", f"問い合わせ: 残り{left}回、消費なし"
+            f"asked: {tries_phrase(left)} left, nothing spent",
+            f"問い合わせ: 残り{left}回、消費なし",
         )
     if answer.step == "verify" and action == Action.CHANGE and not answer.ok:
         prefix = Text("change refused, current PIN ", "変更不可、現在の暗証番号が")
@@ -490,7 +477,7 @@ def _pin_outcome(action: Action, answer: resets.PinAnswer) -> Text:
         if left == 0:
             body = Text("wrong: the PIN is now locked (63C0)", "不一致: これでロック(63C0)")
         else:
-            body = Text(f"wrong: {_tries(left)} left", f"不一致: 残り{left}回")
+            body = Text(f"wrong: {tries_phrase(left)} left", f"不一致: 残り{left}回")
         return Text(prefix.en + body.en, prefix.ja + body.ja)
     if sw == 0x6984:
         if action == Action.CHANGE:
@@ -526,13 +513,9 @@ def _reset_outcome(action: Action, outcome: resets.ResetOutcome) -> Text:
     return Text("refused: " + first.en, "不可: " + first.ja)
 
 
-def _check(
-    event: Event,
-    sw: int | None,
-    done: bool | None,
-    refusals: tuple[resets.Refusal, ...],
-    visits: int | None,
-) -> tuple[str, ...]:
+def _check(entry: TimelineEntry) -> tuple[str, ...]:
+    """How the entry differs from what its event expects."""
+    event, sw, done, visits = entry.event, entry.sw, entry.done, entry.visits
     failures: list[str] = []
     if event.expect is not None:
         want = event.expect.lower()
@@ -544,7 +527,7 @@ def _check(
             got_sw = "none" if sw is None else f"{sw:04X}"
             if got_sw != event.expect.upper():
                 failures.append(f"expected {event.expect.upper()}, the card answered {got_sw}")
-    codes = {r.code for r in refusals}
+    codes = {r.code for r in entry.refusals}
     for code in event.expect_refusals:
         if code not in codes:
             got_codes = ", ".join(sorted(c.value for c in codes)) or "none"
@@ -586,16 +569,8 @@ def run_scenario(
             entry = _run_event(card, event, values, reservations)
         finally:
             card.remove_observer(captured.append)
-        entry = TimelineEntry(
-            entry.event,
-            entry.sw,
-            entry.done,
-            entry.outcome,
-            entry.refusals,
-            _counters(card),
-            entry.visits,
-            _check(event, entry.sw, entry.done, entry.refusals, entry.visits),
-            tuple(captured),
+        entry = replace(
+            entry, counters=_counters(card), failures=_check(entry), exchanges=tuple(captured)
         )
         entries.append(entry)
         if on_entry is not None:
@@ -621,8 +596,8 @@ def run_scenario(
 def _run_event(
     card: Card, event: Event, values: _Values, reservations: dict[PinName, datetime]
 ) -> TimelineEntry:
+    """Carry out one event; the counters and the checks are added by ``run_scenario``."""
     where = f"event {event.index}"
-    empty: tuple[Counter, ...] = ()
     if event.action == Action.POWER_CYCLE:
         card.power_off()
         card.power_on()
@@ -630,62 +605,60 @@ def _run_event(
             "power off and on: verified states cleared, counters unchanged",
             "電源の切断と投入: 照合済み状態は消え、残り回数は変わらない",
         )
-        return TimelineEntry(event, None, None, text, (), empty)
+        return TimelineEntry(event, None, None, text)
     pin = event.pin
     assert pin is not None
-    if event.action == Action.QUERY:
-        answer = resets.query_pin(card, pin)
-        return TimelineEntry(event, answer.sw, None, _pin_outcome(event.action, answer), (), empty)
-    if event.action == Action.VERIFY:
-        value = values.resolve(pin, event.value, where) or ""
-        answer = resets.verify_pin(card, pin, value)
-        return TimelineEntry(event, answer.sw, None, _pin_outcome(event.action, answer), (), empty)
-    if event.action == Action.CHANGE:
-        new = values.resolve(pin, event.new_value, where) or ""
-        if event.value is None:
-            answer = resets.change_without_verify(card, pin, new)
-        else:
-            current = values.resolve(pin, event.value, where) or ""
-            answer = resets.change_pin(card, pin, current, new)
-        if answer.ok and answer.step == "change":
-            values.known[pin] = new
-        return TimelineEntry(event, answer.sw, None, _pin_outcome(event.action, answer), (), empty)
+    if event.action in (Action.QUERY, Action.VERIFY, Action.CHANGE):
+        answer = _pin_operation(card, event, pin, values, where)
+        return TimelineEntry(event, answer.sw, None, _pin_outcome(event.action, answer))
     other_pin = resets.KIOSK_PINS[resets.kiosk_rule_on(event.at.date())].get(pin)
     other_value = values.resolve(other_pin, event.other, where) if other_pin is not None else None
+    visits: int | None = None
     if event.action == Action.RESERVE:
         outcome = resets.reserve_kiosk(card, pin, other_value, event.at)
         if outcome.done:
             reservations[pin] = event.at
-        sw = outcome.verify_sw
-        return TimelineEntry(
-            event, sw, outcome.done, _reset_outcome(event.action, outcome), outcome.refusals, empty
+    else:
+        request = resets.ResetRequest(
+            pin,
+            event.via or resets.Channel.WINDOW,
+            event.at,
+            applicant=event.applicant,
+            reserved_at=reservations.get(pin),
+            certificate_expired=event.certificate_expired,
+            mail_forwarded=event.mail_forwarded,
+            reply_complete=event.reply_complete,
+            reply_pin_hidden=event.reply_pin_hidden,
         )
-    request = resets.ResetRequest(
-        pin,
-        event.via or resets.Channel.WINDOW,
-        event.at,
-        applicant=event.applicant,
-        reserved_at=reservations.get(pin),
-        certificate_expired=event.certificate_expired,
-        mail_forwarded=event.mail_forwarded,
-        reply_complete=event.reply_complete,
-        reply_pin_hidden=event.reply_pin_hidden,
-    )
-    new = values.resolve(pin, event.new_value, where) or ""
-    outcome = resets.reset_pin(card, request, new, other_value=other_value)
-    if outcome.done:
-        values.known[pin] = new
-        reservations.pop(pin, None)  # a reservation is used once
-    visits = outcome.plan.visits if outcome.plan else None
+        new = values.resolve(pin, event.new_value, where) or ""
+        outcome = resets.reset_pin(card, request, new, other_value=other_value)
+        if outcome.done:
+            values.known[pin] = new
+            reservations.pop(pin, None)  # a reservation is used once
+        visits = outcome.plan.visits if outcome.plan else None
+    text = _reset_outcome(event.action, outcome)
     return TimelineEntry(
-        event,
-        outcome.verify_sw,
-        outcome.done,
-        _reset_outcome(event.action, outcome),
-        outcome.refusals,
-        empty,
-        visits,
+        event, outcome.verify_sw, outcome.done, text, outcome.refusals, visits=visits
     )
+
+
+def _pin_operation(
+    card: Card, event: Event, pin: PinName, values: _Values, where: str
+) -> resets.PinAnswer:
+    """The APDUs of a query, verify or change event; a changed value becomes the known one."""
+    if event.action == Action.QUERY:
+        return resets.query_pin(card, pin)
+    if event.action == Action.VERIFY:
+        return resets.verify_pin(card, pin, values.resolve(pin, event.value, where) or "")
+    new = values.resolve(pin, event.new_value, where) or ""
+    if event.value is None:
+        answer = resets.change_without_verify(card, pin, new)
+    else:
+        current = values.resolve(pin, event.value, where) or ""
+        answer = resets.change_pin(card, pin, current, new)
+    if answer.ok and answer.step == "change":
+        values.known[pin] = new
+    return answer
 
 
 def example_scenarios(directory: str | Path) -> list[Path]:
