@@ -415,7 +415,6 @@ class RefusalCode(StrEnum):
     KIOSK_CLOSED = "kiosk_closed"
     NO_RESERVATION = "no_reservation"
     RESERVATION_EXPIRED = "reservation_expired"
-    RESERVATION_FOR_OTHER_PIN = "reservation_for_other_pin"
     BOTH_JPKI_UNKNOWN = "both_jpki_unknown"
     OTHER_PIN_WRONG = "other_pin_wrong"
     OTHER_PIN_LOCKED = "other_pin_locked"
@@ -444,7 +443,6 @@ class ResetRequest:
     at: datetime
     applicant: Applicant = Applicant.HOLDER
     reserved_at: datetime | None = None  # kiosk: when step 1 (the app reservation) was done
-    reserved_pin: PinName | None = None  # kiosk: which PIN the reservation was for (None: ``pin``)
     certificate_expired: bool = False  # known without a card; with a card, its certificate decides
     mail_forwarded: bool = False  # voluntary proxy: the holder has mail forwarded elsewhere
     reply_complete: bool = True  # voluntary proxy: the reply is filled in
@@ -490,7 +488,6 @@ def _kiosk_time_refusals(request: ResetRequest) -> list[Refusal]:
                 f"キオスク端末の手続き時間は6:30~23:00です(現在{when:%H:%M})。",
             )
         )
-    reservation_pin = request.reserved_pin or request.pin
     if request.reserved_at is None:
         out.append(
             _refuse(
@@ -500,16 +497,6 @@ def _kiosk_time_refusals(request: ResetRequest) -> list[Refusal]:
                 "other JPKI PIN, face authentication).",
                 "事前予約がありません。先にスマートフォンアプリでステップ1(カード読み取り、もう一方の"
                 "暗証番号の入力、顔認証)を行ってください。",
-            )
-        )
-    elif reservation_pin != request.pin:
-        out.append(
-            _refuse(
-                RefusalCode.RESERVATION_FOR_OTHER_PIN,
-                "002",
-                f"The reservation was made for the {_name(reservation_pin).en}, not the "
-                f"{_name(request.pin).en}.",
-                f"予約は{_name(reservation_pin).ja}のもので、{_name(request.pin).ja}のものではありません。",
             )
         )
     elif not Reservation(request.pin, request.reserved_at).valid_at(request.at):
