@@ -190,7 +190,11 @@ def test_committed_docs_are_what_the_documented_command_writes() -> None:
 
 def test_write_docs_without_graphviz_writes_dot_and_markdown(tmp_path: Path) -> None:
     written = write_docs(tmp_path, png=False)
-    assert sorted(p.name for p in written) == ["access-rules.md", "pin-lifecycle.dot"]
+    assert sorted(p.name for p in written) == [
+        "access-rules.md",
+        "pin-lifecycle.dot",
+        "pin-lifecycle.ja.dot",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,14 +49,14 @@ EVENT_NAMES: dict[PinEvent, Text] = {
 }
 
 
-def _targets(t: Transition) -> list[tuple[PinState, Text, str]]:
+def _targets(t: Transition) -> list[tuple[PinState, Text, Text]]:
     """Where a transition goes and the card's answer; ``next_state`` None splits on the tries left
     (rules.Transition)."""
     if t.next_state is not None:
-        return [(t.next_state, Text("", ""), t.answer)]
+        return [(t.next_state, Text("", ""), Text(t.answer, t.answer_ja))]
     return [
-        (PinState.READY, Text(" (tries remain)", "(残りあり)"), "63Cx"),
-        (PinState.LOCKED, Text(" (the last try)", "(最後の1回)"), "63C0"),
+        (PinState.READY, Text(" (tries remain)", "(残りあり)"), Text("63Cx", "63Cx")),
+        (PinState.LOCKED, Text(" (the last try)", "(最後の1回)"), Text("63C0", "63C0")),
     ]
 
 
@@ -70,7 +70,7 @@ def lifecycle_dot(lang: str = Lang.EN) -> str:
     for t in PIN_TRANSITIONS:
         counter = t.counter_ja if lang == Lang.JA else t.counter_en
         for target, qualifier, answer in _targets(t):
-            line = f"{EVENT_NAMES[t.event](lang)}{qualifier(lang)}: {answer}; {counter}"
+            line = f"{EVENT_NAMES[t.event](lang)}{qualifier(lang)}: {answer(lang)}; {counter}"
             edges[(t.state, target)].append(line)
     title = pick(
         lang,
@@ -196,7 +196,8 @@ def access_rules_markdown() -> str:
     for t in PIN_TRANSITIONS:
         nxt = t.next_state.value if t.next_state else "ready / locked (last try)"
         rows.append([t.state.value, f"{EVENT_NAMES[t.event].en}<br>{EVENT_NAMES[t.event].ja}", nxt,
-                     f"{t.counter_en}<br>{t.counter_ja}", t.answer])  # fmt: skip
+                     f"{t.counter_en}<br>{t.counter_ja}",
+                     t.answer if t.answer == t.answer_ja else f"{t.answer}<br>{t.answer_ja}"])  # fmt: skip
     out.append(markdown_table(["State", "Event / 出来事", "Next", "Counter / 残り回数", "Card answers"],
                               rows))  # fmt: skip
     out += ["", "## Status words / ステータスワード", ""]
@@ -209,19 +210,28 @@ def access_rules_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
+def _lifecycle_files(lang: str) -> tuple[str, str]:
+    """The DOT and PNG names of one language: pin-lifecycle.dot (English), pin-lifecycle.ja.dot."""
+    suffix = "" if lang == Lang.EN else f".{lang}"
+    return DOT_FILE.replace(".dot", f"{suffix}.dot"), PNG_FILE.replace(".png", f"{suffix}.png")
+
+
 def write_docs(directory: str | Path, *, png: bool = True, dot_binary: str = "dot") -> list[Path]:
-    """Write the DOT, the PNG (unless ``png`` is False) and the Markdown; return the paths."""
+    """Write the DOT and PNG of each language (unless ``png`` is False) and the Markdown.
+
+    The Japanese PNG needs a CJK font for Graphviz (Debian: fonts-ipafont-gothic).
+    """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    dot_source = lifecycle_dot(Lang.EN)  # the PNG is English: Graphviz fonts may lack CJK glyphs
     written = []
-    dot_path = folder / DOT_FILE
-    dot_path.write_text(dot_source, encoding="utf-8")
-    written.append(dot_path)
-    if png:
-        png_path = folder / PNG_FILE
-        render_png(dot_source, png_path, dot_binary)
-        written.append(png_path)
+    for lang in (Lang.EN, Lang.JA):
+        dot_name, png_name = _lifecycle_files(lang)
+        dot_source = lifecycle_dot(lang)
+        (folder / dot_name).write_text(dot_source, encoding="utf-8")
+        written.append(folder / dot_name)
+        if png:
+            render_png(dot_source, folder / png_name, dot_binary)
+            written.append(folder / png_name)
     md_path = folder / MARKDOWN_FILE
     md_path.write_text(access_rules_markdown(), encoding="utf-8")
     written.append(md_path)
@@ -231,7 +241,8 @@ def write_docs(directory: str | Path, *, png: bool = True, dot_binary: str = "do
 def stale_docs(directory: str | Path) -> list[str]:
     """The generated text files in ``directory`` that are missing or differ from the rules."""
     folder = Path(directory)
-    current = {DOT_FILE: lifecycle_dot(Lang.EN), MARKDOWN_FILE: access_rules_markdown()}
+    current = {_lifecycle_files(lang)[0]: lifecycle_dot(lang) for lang in (Lang.EN, Lang.JA)}
+    current[MARKDOWN_FILE] = access_rules_markdown()
     return [
         name
         for name, text in current.items()
