@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from apdu import ApduFormatError, CommandApdu, StatusWord, redact_command
+from apdu import ApduFormatError, CommandApdu, StatusWord, bytes_available_sw, redact_command
 from card_emulator.apps import APP_BY_AID, APPLICATIONS, Context, Note, Session
 from card_emulator.errors import CardError
 from card_emulator.issuer import Issuer
@@ -285,7 +285,7 @@ class Card:
             return data, SW.NO_ERROR
         rest = data[limit:]
         self._session.pending = rest
-        return data[:limit], 0x6100 | (len(rest) if len(rest) < 256 else 0)
+        return data[:limit], bytes_available_sw(min(len(rest), 256))
 
     def _notify(self, command: bytes, response: bytes, sw: int, note: Note) -> None:
         pin = note.pin

@@ -52,8 +52,7 @@ class PinRecord:
 
     def with_value(self, value: str) -> PinRecord:
         """A new value, new salt, full tries (a change after VERIFY, or an issuer reset)."""
-        fresh = PinRecord.new(self.name, value, self.max_tries)
-        return fresh
+        return PinRecord.new(self.name, value, self.max_tries)
 
     def __repr__(self) -> str:  # never show even the hash in logs
         return f"PinRecord({self.name.value}, remaining={self.remaining}/{self.max_tries})"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from apdu import CommandApdu, StatusWord, verify_failed
+from apdu import CommandApdu, StatusWord, verify_failed, wrong_le_sw
 from card_emulator.errors import CardError
 from card_emulator.memory import CardMemory
 from card_emulator.rules import (
@@ -139,7 +139,6 @@ class Application:
         if command.le is None:
             raise CardError(SW.WRONG_LENGTH, "READ RECORD needs Le")
         if rule.kind is not FileKind.RECORD:
-            self._check_access(rule, ctx)
             raise CardError(SW.COMMAND_INCOMPATIBLE, "not a record EF")
         self._check_access(rule, ctx)
         records = ctx.memory.records(self.name, rule.fid)
@@ -147,7 +146,7 @@ class Application:
             raise CardError(SW.RECORD_NOT_FOUND, f"record {command.p1} does not exist")
         record = records[command.p1 - 1]
         if command.le < len(record) and command.le != 256:
-            raise CardError(0x6C00 | (len(record) & 0xFF), "Le must be the record's length")
+            raise CardError(wrong_le_sw(min(len(record), 256)), "Le must be the record's length")
         return record
 
     # -- PINs ----------------------------------------------------------------------------------
