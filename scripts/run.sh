@@ -9,6 +9,19 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 scripts/pcsc-stack.sh start
 
+# The default card, created on first use; its initial TEST PINs are shown once (the card keeps only
+# hashes). The user-authentication PIN also stays in this process's environment to show a login and
+# a signature through OpenSC below.
+card="$(.venv/bin/python -c 'from card_emulator.paths import default_card_path as p; print(p())')"
+if [[ $# -eq 0 && ! -e $card ]]; then
+    mkdir -p "$(dirname "$card")"
+    created="$(.venv/bin/mynacard init "$card" --json)"
+    printf '%s\n' "$created"
+    MYNA_PIN="$(printf '%s' "$created" | .venv/bin/python -c 'import json, sys
+print(json.load(sys.stdin)["pins"]["user_auth"])')"
+    export MYNA_PIN
+fi
+
 ready="$(mktemp -u "${TMPDIR:-/tmp}/mynacard-ready.XXXXXX")"
 .venv/bin/mynacard serve --ready-file "$ready" "$@" &
 server=$!
@@ -33,6 +46,14 @@ pkcs15-tool --reader "Virtual PCD 00 00" --list-certificates --list-pins
 echo
 echo "== examples/read_certificates.py   (pyscard through pcscd)"
 .venv/bin/python examples/read_certificates.py
+echo
+if [[ -n ${MYNA_PIN:-} ]]; then
+    echo "== examples/sign_with_opensc_pkcs11.py --key auth   (PKCS#11 login, sign, verify)"
+    .venv/bin/python examples/sign_with_opensc_pkcs11.py --key auth --pin-env MYNA_PIN
+else
+    echo "(The card existed already, so its PINs are unknown here: sign with"
+    echo " MYNA_PIN=<user-auth PIN> .venv/bin/python examples/sign_with_opensc_pkcs11.py --key auth --pin-env MYNA_PIN)"
+fi
 
 if [[ -t 0 && -t 1 ]]; then
     echo
