@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import date
@@ -19,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from apdu import ApduFormatError, CommandApdu, StatusWord, bytes_available_sw, redact_command
 from card_emulator.apps import APP_BY_AID, APPLICATIONS, Context, Note, Session
-from card_emulator.errors import CardError
+from card_emulator.errors import CardError, CardFileError
 from card_emulator.issuer import Issuer
 from card_emulator.memory import CardMemory
 from card_emulator.pin import PinRecord
-from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
+from card_emulator.rules import PIN_SPECS, PinName
 from card_emulator.store import CardStore
 from card_emulator.trace import Exchange
 
@@ -57,8 +58,11 @@ class Card:
         self._session = Session()
         self._observers: list[Observer] = []
         self._powered = True
+        self._closed = False
+        # One chip, one command at a time: readers may call from any thread (pyscard, vpcd).
+        self._lock = threading.RLock()
         self.created_pins: dict[PinName, str] | None = None
-        self.issuer = Issuer(self._memory, on_reset=self.reset)
+        self.issuer = Issuer(self._memory, on_reset=self.reset, lock=self._lock)
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -80,7 +84,6 @@ class Card:
         """
         from card_emulator.issuance import issue_card  # heavy (key generation): import on use
 
-        _fold_pin_overrides(seed, issued, overrides)
         image = issue_card(seed, issued=issued, variant=variant, **overrides)
         persona = image.persona
         holder = {
@@ -113,14 +116,38 @@ class Card:
     def open(cls, path: str | os.PathLike[str]) -> Card:
         """An existing card file. ``CardFileError`` if it is missing, not a card or damaged;
         ``CardInUseError`` if another process has it open."""
-        return cls(CardStore.open(path))
+        store = CardStore.open(path)
+        try:
+            card = cls(store)
+            card._check_contents()
+        except Exception as error:
+            store.close()
+            if isinstance(error, CardFileError):
+                raise
+            kind = type(error).__name__
+            raise CardFileError(f"{path}: damaged card file ({kind}: {error})") from None
+        return card
+
+    def _check_contents(self) -> None:
+        """What the store's structural check cannot see: every value the card will need decodes."""
+        atr = self.atr
+        if not 2 <= len(atr) <= 33 or atr[0] not in (0x3B, 0x3F):
+            raise CardFileError(f"{self.path}: damaged card file (ATR {atr.hex().upper()})")
+        int(self._memory.meta["seed"])
+        self.issuer.holder()
+        self.issuer.certificates()
+        self._memory.check()
 
     @property
     def path(self) -> Path | None:
         return self._store.path
 
     def close(self) -> None:
-        self._store.close()
+        """Release the card file; the card answers nothing but 6F00 afterwards."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._store.close()
 
     def __enter__(self) -> Card:
         return self
@@ -140,17 +167,20 @@ class Card:
         return bytes.fromhex(self._memory.meta["atr"])
 
     def power_on(self) -> None:
-        self._powered = True
-        self._session = Session()
+        with self._lock:
+            self._powered = True
+            self._session = Session()
 
     def power_off(self) -> None:
         """Volatile state only: the selected DF/EF and what was verified. Counters stay."""
-        self._powered = False
-        self._session = Session()
+        with self._lock:
+            self._powered = False
+            self._session = Session()
 
     def reset(self) -> None:
-        self._powered = True
-        self._session = Session()
+        with self._lock:
+            self._powered = True
+            self._session = Session()
 
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -160,20 +190,24 @@ class Card:
 
     def transmit(self, apdu: bytes) -> bytes:
         """One command APDU in, one response APDU (data + SW1 SW2) out. Never raises."""
-        if not self._powered:  # a reader powers the card before it talks to it
-            self.power_on()
-        note = Note()
-        try:
-            data, sw = self._process(bytes(apdu), note)
-        except Exception:
-            log.exception("bug while answering %s", _safe_redact(apdu))
-            data, sw = b"", SW.NO_PRECISE_DIAGNOSIS
-        response = data + sw.to_bytes(2, "big")
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s -> %04X (%d bytes)", _safe_redact(apdu), sw, len(data))
-        if self._observers:
-            self._notify(bytes(apdu), response, sw, note)
-        return response
+        with self._lock:
+            note = Note()
+            try:
+                raw = bytes(apdu)
+                if self._closed:
+                    raise RuntimeError("transmit on a closed card")
+                if not self._powered:  # a reader powers the card before it talks to it
+                    self.power_on()
+                data, sw = self._process(raw, note)
+            except Exception:
+                log.exception("bug while answering %s", _safe_redact(apdu))
+                return SW.NO_PRECISE_DIAGNOSIS.to_bytes(2, "big")
+            response = data + sw.to_bytes(2, "big")
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("%s -> %04X (%d bytes)", _safe_redact(raw), sw, len(data))
+            if self._observers:
+                self._notify(raw, response, sw, note)
+            return response
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -194,11 +228,14 @@ class Card:
 
     def _dispatch(self, command: CommandApdu, note: Note, pending: bytes) -> bytes:
         cla = command.cla
-        if cla == 0xFF or 0xA0 <= cla <= 0xFE or 0x20 <= cla <= 0x3F or cla & 0x10:
+        # Interindustry classes 0X-1X and 4X-7X, and JICSAP's proprietary 8X-9X (ISO 7816-4 §5.4.1)
+        if 0x20 <= cla <= 0x3F or cla >= 0xA0:
             raise CardError(SW.CLA_NOT_SUPPORTED, f"class {cla:02X} is not supported")
-        if 0x40 <= cla <= 0x7F or cla & 0x03:
+        if command.channel != 0:
             raise CardError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only logical channel 0")
-        if cla & 0x0C:  # secure messaging: only the text AP has it on a card, not emulated (§1.3)
+        if command.is_chained:
+            raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining not supported")
+        if command.is_secure_messaging:  # only the text AP has it on a card; not emulated (§1.3)
             if command.ins != 0xA4 and self._session.app is not None:
                 raise CardError(SW.SM_SESSION_BROKEN, "no secure-messaging session")
             raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging not supported")
@@ -317,16 +354,3 @@ def _safe_redact(apdu: bytes) -> str:
 
 def _json_value(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
-
-
-def _fold_pin_overrides(seed: int, issued: date | None, overrides: dict[str, Any]) -> None:
-    """``signing="ABC123"`` and friends replace one initial PIN, the others stay the seed's."""
-    from dataclasses import replace
-
-    from card_emulator.persona import DEFAULT_ISSUED, generate_persona
-
-    names = [pin.value for pin in USER_PINS if pin.value in overrides]
-    if not names:
-        return
-    pins = overrides.get("pins") or generate_persona(seed, issued=issued or DEFAULT_ISSUED).pins
-    overrides["pins"] = replace(pins, **{name: overrides.pop(name) for name in names})

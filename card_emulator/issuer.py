@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -60,9 +61,12 @@ class Holder:
 
 
 class Issuer:
-    def __init__(self, memory: CardMemory, on_reset: Callable[[], None]) -> None:
+    def __init__(
+        self, memory: CardMemory, on_reset: Callable[[], None], lock: AbstractContextManager[Any]
+    ) -> None:
         self._memory = memory
         self._on_reset = on_reset
+        self._lock = lock  # the card's: an issuer write never interleaves with a VERIFY
 
     def pins(self) -> list[PinName]:
         return [pin for pin in PinName if self._memory.has_pin(pin)]
@@ -81,8 +85,9 @@ class Issuer:
         spec = PIN_SPECS[pin]
         if not spec.format.accepts(new_value):
             raise IssuerError(f"the new {spec.name_en} must be {spec.format.description_en}")
-        self._memory.set_pin_value(pin, new_value)
-        self._on_reset()
+        with self._lock:
+            self._memory.set_pin_value(pin, new_value)
+            self._on_reset()
 
     def holder(self) -> Holder:
         return Holder.from_json(self._memory.meta["holder"])

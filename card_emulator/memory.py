@@ -29,6 +29,14 @@ class CardMemory:
     def meta(self) -> dict[str, str]:
         return self.store.meta()
 
+    def check(self) -> None:
+        """Raise if a key or a PIN record the card would use later cannot be used."""
+        for app, fid in self._key_der:
+            self.private_key(app, fid)
+        for record in self._pins.values():
+            if record.iterations < 1 or len(record.digest) != 32 or not record.salt:
+                raise ValueError(f"PIN record {record.name.value} is not a usable hash")
+
     # -- files and keys ------------------------------------------------------------------------
 
     def has_file(self, app: AppName, fid: int, kind: FileKind) -> bool:

@@ -21,18 +21,11 @@ class AppName(StrEnum):
     JUKI = "juki"  # 住基AP
 
 
-class Aid(bytes, Enum):
-    """Application identifiers (card-interface.md §3)."""
-
-    JPKI = bytes.fromhex("D392F000260100000001")
-    TEXT = bytes.fromhex("D3921000310001010408")
-    JUKI = bytes.fromhex("D3921000310001010401")
-
-
+# Application identifiers (card-interface.md §3)
 APP_AIDS: dict[AppName, bytes] = {
-    AppName.JPKI: Aid.JPKI.value,
-    AppName.TEXT: Aid.TEXT.value,
-    AppName.JUKI: Aid.JUKI.value,
+    AppName.JPKI: bytes.fromhex("D392F000260100000001"),
+    AppName.TEXT: bytes.fromhex("D3921000310001010408"),
+    AppName.JUKI: bytes.fromhex("D3921000310001010401"),
 }
 
 

@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -53,6 +54,7 @@ class CardStore:
         self._db = db
         self.path = path
         self._lock = lock
+        self._busy = threading.RLock()  # one transaction at a time, whichever thread asks
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -69,7 +71,7 @@ class CardStore:
     ) -> CardStore:
         """A new card. ``path`` None gives an in-memory card; an existing file is refused."""
         if path is None:
-            db = sqlite3.connect(":memory:", isolation_level=None)
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             store = cls(db, None, None)
         else:
             target = Path(path)
@@ -77,9 +79,14 @@ class CardStore:
                 raise CardFileError(f"{target}: already exists; open it, or choose another path")
             if not target.parent.is_dir():
                 raise CardFileError(f"{target.parent}: no such directory")
-            db = sqlite3.connect(target, isolation_level=None)
-            store = cls(db, target, None)
-            store._lock = _lock_file(target)
+            # Only its owner may read a card file: a 4-digit PIN's hash is easy to search.
+            try:
+                os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                raise CardFileError(f"{target}: already exists") from None
+            lock = _lock_file(target)
+            db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            store = cls(db, target, lock)
             store._pragmas()
         with store._transaction():
             for statement in _SCHEMA.strip().split(";"):
@@ -121,7 +128,7 @@ class CardStore:
         lock = _lock_file(target)
         try:
             _inspect_read_only(target)
-            db = sqlite3.connect(target, isolation_level=None)
+            db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
             store = cls(db, target, lock)
             store._pragmas()
             return store
@@ -141,13 +148,14 @@ class CardStore:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._busy:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -190,7 +198,10 @@ class CardStore:
 
     def save_remaining(self, name: PinName, remaining: int) -> None:
         """Only the counter, the hot path of VERIFY; autocommit, so durable on return."""
-        self._db.execute("UPDATE pins SET remaining = ? WHERE name = ?", (remaining, name.value))
+        with self._busy:
+            self._db.execute(
+                "UPDATE pins SET remaining = ? WHERE name = ?", (remaining, name.value)
+            )
 
     def _insert_pin(self, record: PinRecord) -> None:
         self._db.execute(

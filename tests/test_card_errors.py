@@ -33,7 +33,7 @@ JPKI = "00A4040C0AD392F000260100000001"
         ("41A4040C0AD392F000260100000001", 0x6881),  # further channel
         ("A0A4040C0AD392F000260100000001", 0x6E00),  # unknown class
         ("FFA4040C0AD392F000260100000001", 0x6E00),
-        ("10A4040C0AD392F000260100000001", 0x6E00),  # command chaining not offered
+        ("10A4040C0AD392F000260100000001", 0x6884),  # command chaining not offered
         ("0CA4040C0AD392F000260100000001", 0x6882),  # secure messaging on SELECT (§1.3)
         ("0084000008", 0x9000),  # GET CHALLENGE at MF level
         ("0084000100", 0x6A86),

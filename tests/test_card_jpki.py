@@ -151,7 +151,9 @@ def test_signature_parameters_and_lengths(card: Card) -> None:
     sw_of(card, "00A4020C020017")
     block = digest_info(b"y")
     assert sw_of(card, bytes([0x80, 0x2A, 0x06, 0x80, len(block)]) + block + b"\x00") == 0x6A86
-    assert sw_of(card, bytes([0x80, 0x2A, 0x00, 0x81, len(block)]) + block + b"\x00") == 0x6A86
+    assert sw_of(card, bytes([0x80, 0x2A, 0x00, 0x81, len(block)]) + block + b"\x00") == 0x6981
+    assert sw_of(card, bytes([0x80, 0x2A, 0x00, 0x85, len(block)]) + block + b"\x00") == 0x6A82
+    assert sw_of(card, bytes([0x80, 0x2A, 0x00, 0x00, len(block)]) + block + b"\x00") == 0x6A86
     assert sw_of(card, "802A008000") == 0x6700  # case 2: nothing to sign
     too_long = bytes(246)
     assert sw_of(card, bytes([0x80, 0x2A, 0, 0x80, 0, 0, 246]) + too_long + b"\x00\x00") == 0x6700

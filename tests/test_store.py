@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from card_emulator import Card, CardFileError, CardInUseError
-from card_emulator.rules import PinName
-from tests.helpers import query, verify
+from card_emulator.rules import AppName, PinName
+from tests.helpers import query, select_app, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,3 +170,69 @@ def test_killing_the_process_never_gives_a_try_back(
     with Card.open(card_path) as card:
         remaining = card.issuer.pin_status(PinName.TEXT_CODE_B).remaining
     assert remaining <= 10 - answers_before_kill
+
+
+def test_a_new_card_file_is_readable_by_its_owner_only(card_path: Path) -> None:
+    assert card_path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE meta SET value = '{}' WHERE key = 'holder'",
+        "UPDATE meta SET value = 'not hex' WHERE key = 'atr'",
+        "DELETE FROM meta WHERE key = 'atr'",
+        "UPDATE meta SET value = 'x' WHERE key = 'seed'",
+        "UPDATE files SET app = 'bogus' WHERE fid = 10",
+        "UPDATE pins SET iterations = 0 WHERE name = 'user_auth'",
+        "UPDATE pins SET digest = x'00' WHERE name = 'signing'",
+        "UPDATE keys SET der = x'3000'",
+        "UPDATE files SET data = x'00' WHERE app = 'jpki' AND fid = 10",
+        "ALTER TABLE keys RENAME COLUMN der TO something",
+    ],
+)
+def test_damaged_contents_are_refused_before_use(card_path: Path, damage: str) -> None:
+    db = sqlite3.connect(card_path)
+    db.execute(damage)
+    db.commit()
+    db.close()
+    before = fingerprint(card_path)
+    with pytest.raises(CardFileError, match="damaged"):
+        Card.open(card_path)
+    assert fingerprint(card_path) == before
+
+
+def test_verify_from_other_threads_is_durable_and_serialised(card_path: Path) -> None:
+    """pyscard and vpcd may call from any thread: one chip, one command at a time."""
+    import threading
+
+    with Card.open(card_path) as card:
+        answers: list[int] = []
+        select_app(card, AppName.TEXT)
+        # One self-contained command per entry: VERIFY of EF 0015 by its short identifier (§2.4).
+        wrong = bytes.fromhex("00200095") + bytes([14]) + b"0" * 14
+
+        def worker() -> None:
+            for _ in range(2):
+                answers.append(int.from_bytes(card.transmit(wrong)[-2:], "big"))
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(answers) == sorted(0x63C0 | n for n in range(2, 10))
+        assert card.issuer.pin_status(PinName.TEXT_CODE_B).remaining == 2
+
+
+def test_a_closed_card_answers_nothing_but_6f00(card_path: Path) -> None:
+    card = Card.open(card_path)
+    card.close()
+    assert card.transmit(bytes.fromhex("00A4040C0AD392F000260100000001")) == b"\x6f\x00"
+    Card.open(card_path).close()  # the lock is free
+
+
+def test_transmit_never_raises_on_the_wrong_type_with_an_observer(card_path: Path) -> None:
+    with Card.open(card_path) as card:
+        card.add_observer(lambda exchange: None)
+        assert card.transmit("00200080") == b"\x6f\x00"  # type: ignore[arg-type]

@@ -21,7 +21,6 @@ from card_emulator.errors import CardError
 from card_emulator.rules import AppName, FileKind
 
 SW = StatusWord
-KEY_BY_P2 = {0x97: 0x0017, 0x9A: 0x001A}  # P2 = 80 + SFI names the key without a SELECT (§2.6)
 PKCS1_MAX_INPUT = 256 - 11  # k - 11 for RSA-2048 (RFC 8017 §9.2)
 
 
@@ -72,10 +71,10 @@ def _compute_digital_signature(app: Application, command: CommandApdu, ctx: Cont
         if ctx.session.ef is None:
             raise CardError(SW.COMMAND_NOT_ALLOWED_NO_EF, "select a key EF first")
         fid = ctx.session.ef
-    elif command.p2 in KEY_BY_P2:
-        fid = KEY_BY_P2[command.p2]
+    elif 0x81 <= command.p2 <= 0x9E:  # 80 + SFI names the key without a SELECT (§2.6)
+        fid = command.p2 & 0x1F
     else:
-        raise CardError(SW.INCORRECT_P1P2, "P2 must be 80, 97 or 9A")
+        raise CardError(SW.INCORRECT_P1P2, "P2 must be 80 or 80 + a key's short EF identifier")
     rule = app.file_rule(ctx, fid)
     if rule.kind is not FileKind.PRIVATE_KEY:
         raise CardError(SW.COMMAND_INCOMPATIBLE, f"EF {fid:04X} is not a private key")
