@@ -46,10 +46,11 @@ def parse_hex(text: str) -> bytes:
         if ch in _SEPARATORS:
             continue
         if ch not in _HEX:
-            raise ValueError(f"not a hex digit: {ch!r} at position {i} of {text!r}")
+            # The text is not echoed: it may be a VERIFY with a PIN in it.
+            raise ValueError(f"not a hex digit at position {i} of a {len(text)}-character argument")
         digits.append(ch)
     if len(digits) % 2:
-        raise ValueError(f"odd number of hex digits ({len(digits)}) in {text!r}")
+        raise ValueError(f"odd number of hex digits ({len(digits)}) in an argument")
     return bytes.fromhex("".join(digits))
 
 

@@ -451,8 +451,14 @@ def generate_persona(seed: int, *, issued: date = DEFAULT_ISSUED, **overrides: A
 
     ``overrides`` replace any :class:`Persona` field; ``card_expiry`` and ``card_serial`` are
     derived after the overrides unless overridden themselves. Bad values raise ValueError, unknown
-    field names TypeError.
+    field names TypeError. One initial PIN may be given by its name (``user_auth="1234"``); the
+    others stay the seed's.
     """
+    pin_values = {
+        name: overrides.pop(name)
+        for name in [f.name for f in dataclasses.fields(InitialPins)]
+        if name in overrides
+    }
     unknown = set(overrides) - _FIELD_NAMES
     if unknown:
         raise TypeError(f"unknown Persona field(s): {', '.join(sorted(unknown))}")
@@ -497,6 +503,8 @@ def generate_persona(seed: int, *, issued: date = DEFAULT_ISSUED, **overrides: A
         "pins": pins,
     }
     fields.update(overrides)
+    if pin_values:
+        fields["pins"] = dataclasses.replace(fields["pins"], **pin_values)
     if "card_expiry" not in overrides:
         birth = fields["birth_date"]
         if not isinstance(birth, date):

@@ -13,17 +13,20 @@ scripts/pcsc-stack.sh start
 # hashes). The user-authentication PIN also stays in this process's environment to show a login and
 # a signature through OpenSC below.
 card="$(.venv/bin/python -c 'from card_emulator.paths import default_card_path as p; print(p())')"
-if [[ $# -eq 0 && ! -e $card ]]; then
+if [[ $# -gt 0 ]]; then
+    echo "usage: scripts/run.sh   (no arguments: it serves the default card in Virtual PCD 00 00)" >&2
+    exit 2
+fi
+if [[ ! -e $card ]]; then
     mkdir -p "$(dirname "$card")"
     created="$(.venv/bin/mynacard init "$card" --json)"
     printf '%s\n' "$created"
-    MYNA_PIN="$(printf '%s' "$created" | .venv/bin/python -c 'import json, sys
+    user_auth_pin="$(printf '%s' "$created" | .venv/bin/python -c 'import json, sys
 print(json.load(sys.stdin)["pins"]["user_auth"])')"
-    export MYNA_PIN
 fi
 
 ready="$(mktemp -u "${TMPDIR:-/tmp}/mynacard-ready.XXXXXX")"
-.venv/bin/mynacard serve --ready-file "$ready" "$@" &
+.venv/bin/mynacard serve --ready-file "$ready" &
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true
@@ -47,9 +50,11 @@ echo
 echo "== examples/read_certificates.py   (pyscard through pcscd)"
 .venv/bin/python examples/read_certificates.py
 echo
-if [[ -n ${MYNA_PIN:-} ]]; then
+if [[ -n ${user_auth_pin:-} ]]; then
     echo "== examples/sign_with_opensc_pkcs11.py --key auth   (PKCS#11 login, sign, verify)"
-    .venv/bin/python examples/sign_with_opensc_pkcs11.py --key auth --pin-env MYNA_PIN
+    # The PIN goes to this one command's environment only (not the server's, not argv).
+    MYNA_PIN="$user_auth_pin" .venv/bin/python examples/sign_with_opensc_pkcs11.py --key auth \
+        --pin-env MYNA_PIN
 else
     echo "(The card existed already, so its PINs are unknown here: sign with"
     echo " MYNA_PIN=<user-auth PIN> .venv/bin/python examples/sign_with_opensc_pkcs11.py --key auth --pin-env MYNA_PIN)"

@@ -17,13 +17,6 @@ from card_emulator.issuance import Variant
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.trace import Exchange
 
-_PIN_KEYS = {
-    PinName.SIGNING: "signing",
-    PinName.USER_AUTH: "user_auth",
-    PinName.RESIDENT_REGISTRY: "resident_registry",
-    PinName.TEXT_INPUT_HELPER: "text_input_helper",
-}
-
 
 def _holder_dict(card: Card) -> dict[str, Any]:
     holder = card.issuer.holder()
@@ -65,7 +58,7 @@ def init(
             "path": str(path),
             "my_number": holder["my_number"],
             "holder": holder,
-            "pins": {_PIN_KEYS[pin]: pins[pin] for pin in USER_PINS if pin in pins},
+            "pins": {pin.value: pins[pin] for pin in USER_PINS if pin in pins},
             "verification_code_b": pins.get(PinName.TEXT_CODE_B),
             "test_card": True,
         }

@@ -1,7 +1,8 @@
 """The client flows of card-interface.md §4.4 and §5, as command lists for golden transcripts.
 
-``{pin:NAME}`` stands for Lc and the ASCII bytes of that PIN of the card, so no PIN is written into a
-transcript. Regenerate the transcripts after an intended change with
+``{pin:NAME}`` stands for Lc and the ASCII bytes of that PIN of the card. Transcripts write every
+command that carries a PIN (VERIFY, CHANGE) with its data redacted, so no PIN is written into them.
+Regenerate the transcripts after an intended change with
 ``.venv/bin/python -m tests.golden.record`` and review the diff.
 """
 
@@ -109,7 +110,9 @@ FLOWS: dict[str, list[str]] = {
         "00A4020C02001C",
         "00200080",
         "00200080{pin:resident_registry}",
-        "80320080043937353331",
+        "803200800439373533",  # CHANGE KEY to 9753 (a test value), then VERIFY it
+        "00A4020C02001C",
+        "002000800439373533",
         "00A4020C020002",
         "00B2010400",
     ],

@@ -14,7 +14,7 @@ HERE = Path(__file__).parent
 def main() -> None:
     for name in FLOWS:
         card = Card.create(None, seed=SEED)
-        lines = [f"# {name}: seed {SEED}; PINs appear as {{pin:NAME}}"]
+        lines = [f"# {name}: seed {SEED}; PIN data is redacted"]
         for command, response in run_flow(card, name):
             lines.append(f"> {command}")
             lines.append(f"< {response}")

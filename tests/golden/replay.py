@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from apdu import redact_command
 from card_emulator import Card, PinName
 from tests.golden.flows import FLOWS, chunked_reads
 
@@ -14,11 +15,13 @@ PIN_SLOT = re.compile(r"\{pin:([a-z_]+)\}")
 def _expand(card: Card, command: str) -> tuple[bytes, str]:
     """The bytes to send and the command as the transcript writes it (PIN hidden)."""
     match = PIN_SLOT.search(command)
-    if match is None:
-        return bytes.fromhex(command), command
-    value = (card.created_pins or {})[PinName(match.group(1))].encode("ascii")
-    raw = command[: match.start()] + f"{len(value):02X}" + value.hex() + command[match.end() :]
-    return bytes.fromhex(raw), command
+    if match is not None:
+        value = (card.created_pins or {})[PinName(match.group(1))].encode("ascii")
+        command = (
+            command[: match.start()] + f"{len(value):02X}" + value.hex() + command[match.end() :]
+        )
+    raw = bytes.fromhex(command)
+    return raw, redact_command(raw)
 
 
 def run_flow(card: Card, name: str) -> Iterator[tuple[str, str]]:
