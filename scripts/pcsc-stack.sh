@@ -3,14 +3,20 @@
 # Facts and traps: shared/spec/pcsc-vpcd.md §1.
 #
 #   scripts/pcsc-stack.sh install   apt-get the packages (fast no-op when already installed)
+#   scripts/pcsc-stack.sh install-packages PKG...   apt-get the given packages, when missing
 #   scripts/pcsc-stack.sh start     start pcscd detached and wait until `Virtual PCD 00 00` is listed
 #   scripts/pcsc-stack.sh stop      stop pcscd and remove its stale socket/pid files
 #   scripts/pcsc-stack.sh restart   stop, then start
 #   scripts/pcsc-stack.sh status    exit 0 healthy, 1 running but unhealthy, 3 not running
 #
-# Environment: PCSC_LOG_DIR (default /tmp/mynacard-pcscd), PCSC_START_TIMEOUT (seconds, default 15),
-# PCSC_DEBUG=1 (pcscd --debug --apdu: every APDU in the log), PYTHON (an interpreter with pyscard,
-# used to list readers; default: the repo's .venv, then python3).
+# Environment: PCSC_LOG_DIR (default /tmp/mynacard-pcscd, made mode 0700; the log is 0600),
+# PCSC_START_TIMEOUT (seconds, default 15), PYTHON (an interpreter with pyscard, used to list
+# readers; default: the repo's .venv, then python3),
+# PCSC_DEBUG=1 (pcscd --debug --apdu): pcscd logs EVERY APDU in clear, the PINs in VERIFY and
+# CHANGE REFERENCE DATA included. Only for debugging TEST cards; never with a real card's PIN.
+#
+# Not root: commands go through sudo. Without a terminal on stdin, `sudo -n` is used, so a sudo
+# that wants a password fails at once with a message instead of hanging.
 set -euo pipefail
 
 readonly PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev opensc pcsc-tools swig)
@@ -24,6 +30,9 @@ LOG_DIR="${PCSC_LOG_DIR:-/tmp/mynacard-pcscd}"
 LOG_FILE="$LOG_DIR/pcscd.log"
 START_TIMEOUT="${PCSC_START_TIMEOUT:-15}"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Decided once, before any `</dev/null`: may sudo ask for a password?
+STDIN_TTY=0
+[[ -t 0 ]] && STDIN_TTY=1
 
 say() { printf 'pcsc-stack: %s\n' "$*"; }
 die() {
@@ -31,14 +40,27 @@ die() {
     exit 1
 }
 
+# Fail now, with a message, when root cannot be had without a password prompt nobody can answer.
+check_root() {
+    if [[ $EUID -eq 0 ]]; then
+        return 0
+    fi
+    command -v sudo >/dev/null 2>&1 || die "needs root (or sudo) to run: $*"
+    if [[ $STDIN_TTY -eq 0 ]] && ! sudo -n true 2>/dev/null; then
+        die "needs root to run: $*; sudo wants a password and stdin is not a terminal" \
+            "(run as root, from a terminal, or with passwordless sudo)"
+    fi
+}
+
 # Run as root, through sudo when a developer runs the script as a user.
 as_root() {
+    check_root "$@"
     if [[ $EUID -eq 0 ]]; then
         "$@"
-    elif command -v sudo >/dev/null 2>&1; then
+    elif [[ $STDIN_TTY -eq 1 ]]; then
         sudo "$@"
     else
-        die "needs root (or sudo) to run: $*"
+        sudo -n "$@"
     fi
 }
 
@@ -161,17 +183,19 @@ clean_stale_files() {
 
 # --- subcommands ---------------------------------------------------------------------------------
 
-cmd_install() {
+# apt-get install those of the given packages that are not installed; a fast no-op otherwise.
+install_packages() {
     local missing=() pkg
-    for pkg in "${PACKAGES[@]}"; do
+    for pkg in "$@"; do
         if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)" != installed ]]; then
             missing+=("$pkg")
         fi
     done
     if [[ ${#missing[@]} -eq 0 ]]; then
-        say "packages already installed: ${PACKAGES[*]}"
+        say "packages already installed: $*"
         return 0
     fi
+    check_root apt-get install "${missing[@]}"
     say "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     # `apt-get update` only when there are no package lists, or when the install fails on stale ones.
@@ -198,7 +222,16 @@ cmd_start() {
             # pcscd would start without its vpcd reader and only log "Virtual PCD init failed".
             die "port $VPCD_PORT is already in use by another program; vpcd cannot listen on it"
         fi
-        mkdir -p "$LOG_DIR"
+        # The log may hold APDUs (PCSC_DEBUG=1): private to its owner.
+        # shellcheck disable=SC2174 # -m for the log directory itself is what is meant
+        mkdir -p -m 0700 "$LOG_DIR"
+        [[ -O $LOG_DIR ]] || die "log directory $LOG_DIR belongs to another user; set PCSC_LOG_DIR"
+        chmod 0700 "$LOG_DIR"
+        (umask 077 && : >>"$LOG_FILE")
+        chmod 0600 "$LOG_FILE"
+        # Any sudo refusal or password prompt now, in the foreground, not in the background job.
+        check_root setsid pcscd
+        as_root true
         local args=(--foreground)
         if [[ ${PCSC_DEBUG:-0} == 1 ]]; then
             args+=(--debug --apdu)
@@ -276,7 +309,12 @@ cmd_status() {
 
 main() {
     case "${1:-}" in
-    install) cmd_install ;;
+    install) install_packages "${PACKAGES[@]}" ;;
+    install-packages)
+        shift
+        [[ $# -gt 0 ]] || die "install-packages needs at least one package name"
+        install_packages "$@"
+        ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     restart)
@@ -285,7 +323,7 @@ main() {
         ;;
     status) cmd_status ;;
     *)
-        printf 'usage: %s install|start|stop|restart|status\n' "$0" >&2
+        printf 'usage: %s install|install-packages PKG...|start|stop|restart|status\n' "$0" >&2
         exit 2
         ;;
     esac

@@ -408,6 +408,35 @@ def test_pins_are_not_logged(vpcd: FakeVpcd, caplog: pytest.LogCaptureFixture) -
     assert "1234" not in caplog.text
 
 
+def test_every_address_of_the_host_is_tried_in_turn(
+    vpcd: FakeVpcd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `localhost` may resolve to ::1 first while vpcd listens on IPv4 only: the next one is tried.
+    probe = socket.create_server(("127.0.0.1", 0))
+    dead_port = probe.getsockname()[1]
+    probe.close()
+    real_getaddrinfo = socket.getaddrinfo
+    stream = (socket.SOCK_STREAM, socket.IPPROTO_TCP, "")
+
+    def fake_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "vpcd.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6, *stream, ("::1", dead_port, 0, 0)),  # refused or no IPv6 at all
+            (socket.AF_INET, *stream, ("127.0.0.1", dead_port)),  # refused
+            (socket.AF_INET, *stream, ("127.0.0.1", vpcd.port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    states: list[ClientState] = []
+    card = StandInCard()
+    client = VpcdClient(card, host="vpcd.test", on_state=lambda s, _d: states.append(s))
+    with running(client):
+        vpcd.accept()
+        assert vpcd.exchange(b"\x04") == ATR
+    assert ClientState.WAITING not in states  # connected on the first round
+
+
 class RecordingSocket(socket.socket):
     """A socket that counts recv calls and the TCP_QUICKACK re-arms."""
 
@@ -490,6 +519,29 @@ def test_serve_command_signals_and_ready_line(vpcd: FakeVpcd, tmp_path: Path) ->
     assert out == ""  # the ready line came once; the re-insertion is told on stderr
     assert "card removed" in err
     assert not ready_file.exists()
+
+
+@pytest.mark.parametrize("where", ["missing-dir/ready", "a-file/ready", "a-dir"])
+def test_serve_refuses_an_unwritable_ready_file_before_connecting(
+    vpcd: FakeVpcd, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    from card_emulator import Card
+    from card_emulator.cli import main
+
+    path = tmp_path / "serve.card"
+    Card.create(path, seed=3).close()
+    (tmp_path / "a-file").write_text("not a directory")
+    (tmp_path / "a-dir").mkdir()
+    ready_file = tmp_path / where
+    with pytest.raises(SystemExit) as done:
+        main(["serve", str(path), "--port", str(vpcd.port), "--ready-file", str(ready_file)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mynacard: --ready-file ")
+    assert err.count("\n") == 1  # one line
+    vpcd.listener.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        vpcd.listener.accept()  # the card never went to the reader
 
 
 def test_default_card_path_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

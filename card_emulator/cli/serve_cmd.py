@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from card_emulator.cli.app import app
+from card_emulator.errors import EmulatorError
 from card_emulator.paths import default_card_path
 from card_emulator.transport.vpcd import (
     DEFAULT_HOST,
@@ -66,6 +67,18 @@ def _print_created_pins(card: Card, path: Path) -> None:
     err.flush()
 
 
+def _check_ready_file(target: Path) -> None:
+    """Refuse a --ready-file that could never be written, before pcscd is given the card."""
+    parent = target.parent
+    if target.is_dir():
+        raise EmulatorError(f"--ready-file {target} is a directory")
+    if not parent.is_dir():
+        raise EmulatorError(f"--ready-file {target}: directory {parent} does not exist")
+    # The line is written beside the target, then renamed: the directory must be writable.
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise EmulatorError(f"--ready-file {target}: directory {parent} is not writable")
+
+
 def _write_ready_file(target: Path, line: str) -> None:
     # Write then rename, so a watcher never reads half a line.
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -102,6 +115,7 @@ def serve(
     reader_name = _reader_name(target_port)
 
     if ready_file is not None:
+        _check_ready_file(ready_file)
         ready_file.unlink(missing_ok=True)  # a stale line from a killed server is not readiness
     card, card_path = _open_card(path, seed)
     announced = False

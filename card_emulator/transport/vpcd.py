@@ -308,10 +308,29 @@ class VpcdClient:
     def _open_socket(self, host: str, port: int) -> socket.socket:
         """Connect to vpcd; stop()/remove() interrupt the wait (a hook for tests).
 
-        A reader that already has a card keeps a new one in the kernel backlog, or lets the
-        connect time out when the backlog is full (§2): one card per port.
+        Every address of ``host`` is tried in turn, as ``socket.create_connection`` does
+        (``localhost`` may give ::1 first while vpcd listens on IPv4 only); the last error is
+        raised. A reader that already has a card keeps a new one in the kernel backlog, or lets
+        the connect time out when the backlog is full (§2): one card per port.
         """
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        last: OSError | None = None
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        ):
+            if self._stopping or not self._inserted:
+                raise InterruptedError("connect interrupted")
+            try:
+                return self._connect_one(family, kind, proto, address)
+            except InterruptedError:
+                raise
+            except OSError as exc:
+                last = exc
+        raise last if last is not None else OSError(f"no address for {host}")
+
+    def _connect_one(
+        self, family: int, kind: int, proto: int, address: tuple[object, ...]
+    ) -> socket.socket:
+        """A non-blocking connect to one address that stop()/remove() can interrupt."""
         sock = socket.socket(family, kind, proto)
         try:
             sock.setblocking(False)

@@ -6,7 +6,9 @@ The pcscd restart test is last in this module: it takes the stack down and bring
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import stat
 from pathlib import Path
 
 import pytest
@@ -181,6 +183,10 @@ def test_server_survives_a_pcscd_restart(
     finally:
         start_stack()
     wait_card(READER_0, present=True)
+    # pcscd's log may hold PINs (PCSC_DEBUG=1 logs every APDU): private to its owner.
+    log_dir = Path(os.environ.get("PCSC_LOG_DIR", "/tmp/mynacard-pcscd"))
+    assert stat.S_IMODE(log_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((log_dir / "pcscd.log").stat().st_mode) == 0o600
     assert read_user_auth_certificate(READER_0) == expected
     assert server.process is not None and server.process.poll() is None
     assert server.stop() == 0
