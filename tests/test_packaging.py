@@ -54,3 +54,17 @@ def test_the_readme_python_quick_start_runs() -> None:
     readme = (ROOT / "README.md").read_text()
     block = readme.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(block, "README.md", "exec"), {})
+
+
+def test_the_readme_pin_table_agrees_with_the_rules() -> None:
+    from card_emulator.rules import APP_AIDS, PIN_SPECS
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Applications and PINs", 1)[1].split("\n\n", 2)[1]
+    rows = [row for row in table.splitlines() if row.startswith("|")][2:]
+    for spec in PIN_SPECS.values():
+        row = next(r for r in rows if f"(`{spec.fid:04X}`)" in r)
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[4] == str(spec.max_tries), spec.name
+    for aid in APP_AIDS.values():
+        assert f"`{aid.hex().upper()}`" in table
