@@ -6,25 +6,54 @@ PIN values come from environment variables or a hidden prompt and never appear i
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-import card_emulator.cli  # noqa: F401 — registers every command module on the app
+import card_emulator.cli  # registers every command module on the app
 from card_emulator import Card
+from card_emulator.cli import teach_cmds
 from card_emulator.cli.app import app
-from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
+from card_emulator.rules import APP_AIDS, PIN_SPECS, USER_PINS, AppName, PinName
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "scenarios"
-CLEAN_ENV = {"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "NO_COLOR": ""}
+# No PIN comes from the environment the tests run in; None unsets a variable.
+PIN_VARIABLES = ("MYNACARD_PIN", "MYNACARD_NEW_PIN", "MYNACARD_OTHER_PIN", "MYNACARD_PINS_JSON")
+CLEAN_ENV: dict[str, str | None] = {
+    "LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "NO_COLOR": "",
+    **dict.fromkeys(PIN_VARIABLES),
+}  # fmt: skip
 
 
 def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    """The command through typer's runner: stdin is not a terminal, output mixes stderr."""
     runner = CliRunner()
     return runner.invoke(app, list(args), env={**CLEAN_ENV, **(env or {})}, input=input)
+
+
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """The command through ``mynacard``'s entry point, which turns library errors into one line
+    and exit code 2; stdin is not a terminal. Returns (exit code, stdout, stderr)."""
+    for name, value in CLEAN_ENV.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(teach_cmds, "_stdin_is_tty", lambda: False)
+    with pytest.raises(SystemExit) as done:
+        card_emulator.cli.main(list(args))
+    captured = capsys.readouterr()
+    code = done.value.code
+    return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
 @pytest.fixture
@@ -131,9 +160,12 @@ def test_verify_wrong_then_correct(card_file: tuple[Path, dict[PinName, str]]) -
     assert pins[PinName.USER_AUTH] not in good.output
 
 
-def test_the_hidden_prompt_does_not_echo(card_file: tuple[Path, dict[PinName, str]]) -> None:
+def test_the_hidden_prompt_does_not_echo(
+    card_file: tuple[Path, dict[PinName, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, pins = card_file
     value = pins[PinName.SIGNING]
+    monkeypatch.setattr(teach_cmds, "_stdin_is_tty", lambda: True)  # as in a terminal
     result = run("pin", "verify", str(path), "--pin", "signing", input=f"{value}\n")
     assert result.exit_code == 0, result.output
     assert value not in result.output
@@ -146,7 +178,7 @@ def test_verify_explain_annotates_each_apdu(card_file: tuple[Path, dict[PinName,
                  env={"MYNACARD_PIN": value})  # fmt: skip
     out = result.output
     assert result.exit_code == 0, out
-    assert "00 A4 04 0C" in out and "<4 bytes hidden>" in out and "EF 001C" in out
+    assert "00A4040C" in out and "<4 bytes redacted>" in out and "EF 001C" in out
     assert value.encode().hex().upper() not in out.replace(" ", "")
 
 
@@ -166,6 +198,98 @@ def test_change_needs_the_current_pin(card_file: tuple[Path, dict[PinName, str]]
     assert "4826" not in done.output
     check = run("pin", "verify", str(path), "--pin", "text", env={"MYNACARD_PIN": "4826"})
     assert check.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("pin", "verify"),
+        ("pin", "change", "--pin", "text"),
+        ("pin", "reset", "--pin", "resident", "--date", "2025-06-02"),
+        ("pin", "reset", "--pin", "signing", "--via", "kiosk", "--date", "2025-06-02T10:00"),
+    ],
+    ids=["verify", "change", "reset-window", "reset-kiosk"],
+)
+def test_a_missing_card_file_is_said_before_any_pin_is_asked_for(
+    command: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_main(monkeypatch, capsys, *command, str(tmp_path / "nope.card"))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("mynacard: ") and "no such card file" in err
+
+
+def test_pin_verify_of_a_missing_card_with_piped_stdin(tmp_path: Path) -> None:
+    # The report: no GetPassWarning, no "aborted", only the card file's one-line error.
+    env = {k: v for k, v in os.environ.items() if k not in PIN_VARIABLES} | {"LANG": "C.UTF-8"}
+    done = subprocess.run(
+        [sys.executable, "-m", "card_emulator.cli", "pin", "verify", "nope.card"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=tmp_path, env=env,
+        check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert (
+        done.stderr == "mynacard: nope.card: no such card file (create one with `mynacard init`)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "missing"),
+    [
+        (("verify", "--pin", "user-auth"), {}, "MYNACARD_PIN"),
+        (("change", "--pin", "user-auth"), {"MYNACARD_PIN": "0000"}, "MYNACARD_NEW_PIN"),
+        (("reset", "--pin", "user-auth", "--date", "2025-06-02"), {}, "MYNACARD_NEW_PIN"),
+        (("reset", "--pin", "signing", "--via", "kiosk", "--date", "2025-06-02T10:00"),
+         {"MYNACARD_NEW_PIN": "NEWPASS1"}, "MYNACARD_OTHER_PIN"),
+    ],
+    ids=["verify", "change", "reset-window", "reset-kiosk"],
+)  # fmt: skip
+def test_without_a_terminal_a_pin_must_come_from_the_environment(
+    card_file: tuple[Path, dict[PinName, str]],
+    command: tuple[str, ...],
+    env: dict[str, str],
+    missing: str,
+) -> None:
+    path, _ = card_file
+    result = run("pin", command[0], str(path), *command[1:], env=env)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1, result.output  # one line, no prompt
+    assert f"set {missing}" in result.output and "not a terminal" in result.output
+    assert remaining(path, PinName.USER_AUTH) == 3  # nothing reached the card
+    assert remaining(path, PinName.SIGNING) == 5
+    ja = run("pin", command[0], str(path), *command[1:], "--lang", "ja", env=env)
+    assert ja.exit_code == 2 and f"{missing}を設定してください" in ja.output
+
+
+def test_apdu_explain_shows_the_one_redacted_form(
+    card_file: tuple[Path, dict[PinName, str]],
+) -> None:
+    path, pins = card_file
+    aid = APP_AIDS[AppName.JPKI]
+    wrong = wrong_four(pins, PinName.USER_AUTH)
+    commands = {
+        "select": f"00A4040C{len(aid):02X}{aid.hex()}",
+        "select_ef": "00A4020C020018",
+        "verify": "00200080" + "04" + wrong.encode().hex(),
+        "malformed": "00200080313233",  # Lc 31 promises 49 bytes; "123" follows
+        "change": "0024018004" + b"5678".hex(),
+    }
+    result = run("apdu", str(path), *commands.values(), "--explain")
+    out = result.output
+    assert result.exit_code == 0, out
+    shown = [line[2:] for line in out.splitlines() if line.startswith("> ")]
+    assert len(shown) == len(commands)
+    for form in shown:
+        assert f"{form} — " in out  # the explanation repeats the same form
+    assert sum("redacted>" in form for form in shown) == 3
+    flat = out.replace(" ", "").upper()
+    for secret in (wrong, "5678"):
+        assert secret.encode().hex().upper() not in flat
+    assert "313233" not in flat
+    ja = run("apdu", str(path), commands["malformed"], "--explain", "--lang", "ja").output
+    assert "カードの理由(英語)" in ja and "313233" not in ja.replace(" ", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,6 +394,59 @@ def test_simulate_json_and_failed_expectations(tmp_path: Path) -> None:
     broken = tmp_path / "b.toml"
     broken.write_text('start = "2025-06-01"\n[[events]]\naction = "fly"\n')
     assert run("simulate", str(broken)).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "value", ["[]", '"123456"', '{"signing": 123456}', '{"nope": "1234"}', "{not json"]
+)
+def test_simulate_on_a_card_needs_a_json_object_of_strings(
+    card_file: tuple[Path, dict[PinName, str]], value: str
+) -> None:
+    path, _ = card_file
+    scenario = str(EXAMPLES / "01_three_wrong_across_services.toml")
+    result = run("simulate", scenario, "--card", str(path), env={"MYNACARD_PINS_JSON": value})
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "MYNACARD_PINS_JSON" in result.output
+    assert "123456" not in result.output and "1234" not in result.output  # no value quoted
+    assert remaining(path, PinName.USER_AUTH) == 3  # the card was not touched
+
+
+def test_diagram_check_without_a_docs_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # not the repository root
+    result = run("diagram", "--check")
+    assert result.exit_code == 2
+    assert result.output == (
+        f"mynacard: no docs directory at {tmp_path / 'docs'}; run from the repository root "
+        "or give --out\n"
+    )
+    assert not (tmp_path / "docs").exists()  # --check creates nothing
+    assert run("diagram", "--check", "--out", str(tmp_path / "elsewhere")).exit_code == 2
+
+
+def test_diagram_without_graphviz_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    which = shutil.which
+    monkeypatch.setattr(
+        shutil, "which", lambda name, *a, **k: None if name == "dot" else which(name, *a, **k)
+    )
+    out = tmp_path / "docs"
+    result = run("diagram", "--out", str(out))
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith("mynacard: ")
+    assert "--no-png" in result.output
+    assert "apt-get install graphviz fonts-ipafont-gothic" in result.output
+    assert not out.exists()
+    assert run("diagram", "--out", str(out), "--no-png").exit_code == 0
+
+
+def test_diagram_creates_only_the_directory_asked_for(tmp_path: Path) -> None:
+    result = run("diagram", "--out", str(tmp_path / "missing" / "docs"), "--no-png")
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "cannot write to" in result.output
+    assert not (tmp_path / "missing").exists()
 
 
 def test_diagram_check_and_write(tmp_path: Path) -> None:

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from apdu import redact_command
 from card_emulator import Card
-from card_emulator.rules import PIN_SPECS, USER_PINS, AppName, PinName
+from card_emulator.rules import FILE_RULES, PIN_SPECS, USER_PINS, AppName, FileKind, PinName
 from card_emulator.teaching.explain import (
     CARD_STATUS_WORDS,
     STATUS_WORDS,
     explain_exchange,
     explain_status_word,
-    redacted_command,
     status_word_info,
 )
 from card_emulator.teaching.i18n import Lang
@@ -29,7 +29,7 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 THE_CARDS_STATUS_WORDS = (
     0x9000, 0x63C0, 0x63C1, 0x63C2, 0x63C3, 0x63C4, 0x63C5, 0x6700, 0x6881, 0x6882, 0x6981,
     0x6982, 0x6984, 0x6985, 0x6986, 0x69FC, 0x6A80, 0x6A81, 0x6A82, 0x6A83, 0x6A86, 0x6A88,
-    0x6B00, 0x6D00, 0x6E00, 0x6F00, 0x6C00, 0x6C20, 0x6100, 0x61F0,
+    0x6B00, 0x6D00, 0x6E00, 0x6F00, 0x6C00, 0x6C20, 0x6100, 0x61F0, 0x6884,
 )  # fmt: skip
 
 
@@ -92,7 +92,7 @@ def test_explanations_never_contain_a_pin_value(
     for secret in (signing, "WRONG123", new):
         assert secret not in text
         assert secret.encode().hex().upper() not in text.replace(" ", "")
-    assert "<8 bytes hidden>" in text or f"<{len(signing)} bytes hidden>" in text
+    assert f"<{len(signing)} bytes redacted>" in text and "<8 bytes redacted>" in text
 
 
 @given(
@@ -112,15 +112,37 @@ def test_explanations_do_not_depend_on_the_pin_sent(first: str, second: str, ins
         assert explain_exchange(exchange(first), lang) == explain_exchange(exchange(second), lang)
 
 
-def test_redaction_hides_data_only_of_pin_commands() -> None:
-    assert (
-        redacted_command(bytes.fromhex("002000800431323334")) == "00 20 00 80 04 <4 bytes hidden>"
-    )
-    assert redacted_command(bytes.fromhex("8032008004")).startswith("80 32 00 80")
-    assert "31 32" not in redacted_command(bytes.fromhex("80320080043132333400"))
-    assert redacted_command(bytes.fromhex("00200080")) == "00 20 00 80"
-    select = bytes.fromhex("00A4020C020018")
-    assert redacted_command(select) == "00 A4 02 0C 02 00 18"
+def _exchange(command: bytes, sw: int = 0x63C2, reason: str = "wrong value") -> Exchange:
+    return Exchange(command, sw.to_bytes(2, "big"), sw, AppName.JPKI, 0x0018,
+                    PinName.USER_AUTH, 2, "verify", reason)  # fmt: skip
+
+
+# (command, the PIN bytes it carries): VERIFY, CHANGE REFERENCE DATA, CHANGE KEY, a malformed
+# VERIFY whose Lc (31) promises more than is sent, and an extended-length VERIFY.
+PIN_COMMANDS = (
+    ("002000800431323334", "31323334"),
+    ("00240180083536373839303132", "3536373839303132"),
+    ("80320080043132333400", "31323334"),
+    ("00200080313233", "313233"),
+    ("0020008000000431323334", "31323334"),
+)
+
+
+@pytest.mark.parametrize(("command", "pin_hex"), PIN_COMMANDS)
+def test_the_command_line_is_the_one_redacted_form(command: str, pin_hex: str) -> None:
+    raw = bytes.fromhex(command)
+    for lang in (Lang.EN, Lang.JA):
+        text = explain_exchange(_exchange(raw), lang)
+        first = text.splitlines()[0]
+        assert f" {redact_command(raw)} — " in first  # the same form as every other trace
+        assert "redacted>" in first
+        assert pin_hex not in text.replace(" ", "").upper()
+
+
+def test_other_commands_are_shown_whole() -> None:
+    for command in ("00A4020C020018", "00200080", "00B0000004"):
+        first = explain_exchange(_exchange(bytes.fromhex(command)), Lang.EN).splitlines()[0]
+        assert f" {command} — " in first
 
 
 def test_a_wrong_entry_explains_tries_next_step_and_the_other_pins(
@@ -166,6 +188,42 @@ def test_a_refused_read_names_the_pin_it_needs(
     assert sw == 0x6982
     text = explain_exchange(exchanges[-1], Lang.EN)
     assert "6982" in text and "signing password" in text
+
+
+def test_wrong_length_is_not_explained_with_a_verify() -> None:
+    # A VERIFY of the wrong length counts as a wrong entry (63Cx), so it is no example of 6700.
+    for lang in (Lang.EN, Lang.JA):
+        assert "VERIFY" not in explain_status_word(0x6700, lang)
+
+
+def test_6981_covers_every_kind_of_file_mismatch(
+    traced: tuple[Card, list[Exchange], dict[PinName, str]],
+) -> None:
+    card, exchanges, _ = traced
+    free = next(r for r in FILE_RULES if r.app == AppName.JPKI and r.free and r.required)
+    assert free.kind == FileKind.TRANSPARENT
+    select_app(card, AppName.JPKI)
+    select_ef(card, free.fid)
+    assert send(card, "00B2010400")[1] == 0x6981  # READ RECORD on a transparent EF
+    assert send(card, "00200080")[1] == 0x6981  # VERIFY on an EF that is not a PIN
+    for lang in (Lang.EN, Lang.JA):
+        text = explain_status_word(0x6981, lang)
+        assert "READ RECORD" in text and "VERIFY" in text and "READ BINARY" in text
+        assert "80 2A" in text
+    en = explain_exchange(exchanges[-1], Lang.EN)
+    assert "6981" in en and "is not a PIN" in en  # the card's own reason, labelled
+    ja = explain_exchange(exchanges[-1], Lang.JA)
+    assert "カードの理由(英語)" in ja and "is not a PIN" in ja
+
+
+def test_command_chaining_is_refused_and_explained(
+    traced: tuple[Card, list[Exchange], dict[PinName, str]],
+) -> None:
+    card, exchanges, _ = traced
+    assert send(card, "10A4020C020018")[1] == 0x6884  # CLA bit 10: chaining
+    en, ja = explain_exchange(exchanges[-1], Lang.EN), explain_exchange(exchanges[-1], Lang.JA)
+    assert "6884 command chaining not supported" in en
+    assert "コマンドチェイニング" in ja
 
 
 def test_a_query_spends_nothing_and_says_so(

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from apdu import retries_left
 from card_emulator import Card
 from card_emulator.rules import PIN_SPECS, PinName
 from card_emulator.teaching.reset import (
@@ -21,6 +22,7 @@ from card_emulator.teaching.reset import (
     Applicant,
     Channel,
     KioskRule,
+    PinAnswer,
     RefusalCode,
     ResetRequest,
     check_request,
@@ -268,3 +270,11 @@ def test_a_card_without_a_signing_certificate_has_no_signing_password_to_reset()
         outcome = reset_pin(card, ResetRequest(PinName.SIGNING, Channel.WINDOW, IN_2025),
                             "NEWPASS1")  # fmt: skip
         assert codes(outcome.refusals) == {RefusalCode.NO_SIGNING_CERTIFICATE}
+
+
+@given(sw=st.integers(min_value=0, max_value=0xFFFF))
+def test_tries_left_is_read_from_63cx_only(sw: int) -> None:
+    answer = PinAnswer(PinName.USER_AUTH, sw, "verify")
+    assert answer.tries_left == retries_left(sw)
+    assert answer.tries_left == (sw & 0x0F if 0x63C0 <= sw <= 0x63CF else None)
+    assert answer.locked == (sw in (0x6984, 0x63C0))

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from card_emulator import Card
+from card_emulator.errors import EmulatorError
 from card_emulator.rules import (
     FILE_RULES,
     PIN_SPECS,
@@ -186,6 +187,14 @@ def test_committed_docs_are_what_the_documented_command_writes() -> None:
     assert (docs / "pin-lifecycle.dot").read_text(encoding="utf-8") == lifecycle_dot(Lang.EN)
     assert (docs / "access-rules.md").read_text(encoding="utf-8") == access_rules_markdown()
     assert (docs / "pin-lifecycle.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_write_docs_without_graphviz_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    with pytest.raises(EmulatorError, match="--no-png") as refused:
+        write_docs(folder, png=True, dot_binary="no-such-graphviz-dot")
+    assert "\n" not in str(refused.value)
+    assert not folder.exists()  # checked before anything is written
 
 
 def test_write_docs_without_graphviz_writes_dot_and_markdown(tmp_path: Path) -> None:

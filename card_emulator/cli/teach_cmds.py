@@ -1,7 +1,7 @@
 """Teaching commands: ``rules``, ``pin status|verify|change|reset``, ``simulate``, ``diagram``.
 
 Everything shown is rendered from ``card_emulator.rules`` or read from the card's answers. PIN values
-are read from an environment variable or a hidden prompt and are never echoed.
+are read from an environment variable or, on a terminal only, a hidden prompt; never echoed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from card_emulator.cli.app import app
+from card_emulator.errors import EmulatorError
 from card_emulator.rules import MAY_SHARE_VALUE, PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
 from card_emulator.teaching.explain import (
@@ -115,11 +116,30 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _secret(env_name: str, prompt: str, *, confirm: bool = False) -> str:
-    """A PIN from ``$env_name`` or a hidden prompt. Never echoed, never logged."""
+def _stdin_is_tty() -> bool:
+    """Whether a hidden prompt can be shown (tests replace this to drive the prompt)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _secret(env_name: str, prompt: str, lang: Lang, *, confirm: bool = False) -> str:
+    """A PIN from ``$env_name`` or a hidden prompt. Never echoed, never logged.
+
+    Without the variable and without a terminal to ask on, the command stops (exit 2): a PIN is
+    never read from piped input, where it could not be hidden.
+    """
     value = os.environ.get(env_name)
     if value is not None:
         return value
+    if not _stdin_is_tty():
+        raise _fail(
+            pick(
+                lang,
+                f"{prompt}: not given; set {env_name} (stdin is not a terminal, so it cannot "
+                "be asked for)",
+                f"{prompt}: 未指定です。{env_name}を設定してください(標準入力が端末ではないため"
+                "入力を求められません)",
+            )
+        )
     entered: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
     return entered
 
@@ -145,7 +165,7 @@ def _read_pin(
     """
     spec = PIN_SPECS[pin]
     prompt = pick(lang, f"{which.en.capitalize()}{spec.name_en}", f"{which.ja}{spec.name_ja}")
-    value = _secret(env_name, prompt, confirm=confirm)
+    value = _secret(env_name, prompt, lang, confirm=confirm)
     if check and not spec.format.accepts(value):
         raise _fail(
             pick(
@@ -494,10 +514,12 @@ def pin_verify(
 ) -> None:
     """VERIFY a PIN: SELECT its application and EF, then VERIFY. A wrong value counts."""
     language, name = _lang(lang), _pin(pin)
-    value = _read_pin(value_env, name, language, check=not raw)
-    _run_pin_operation(
-        lambda card: resets.verify_pin(card, name, value), path, language, as_json, explain
-    )
+
+    def operation(card: Card) -> resets.PinAnswer:
+        value = _read_pin(value_env, name, language, check=not raw)
+        return resets.verify_pin(card, name, value)
+
+    _run_pin_operation(operation, path, language, as_json, explain)
 
 
 def _run_pin_operation(
@@ -507,7 +529,11 @@ def _run_pin_operation(
     as_json: bool,
     explain: bool,
 ) -> None:
-    """Run ``operation`` on the card and print its answer; exit 1 unless the card said 9000."""
+    """Open the card, run ``operation`` on it and print its answer; exit 1 unless 9000.
+
+    The card is opened before ``operation`` asks for any PIN: a missing or bad card file stops
+    the command first (card_emulator.errors.CardFileError, one line, exit 2).
+    """
     with _open(path, explain and not as_json, language) as card:
         answer = operation(card)
     if as_json:
@@ -532,11 +558,13 @@ def pin_change(
 ) -> None:
     """Change a PIN: VERIFY the current one (a wrong one counts), then CHANGE to the new one."""
     language, name = _lang(lang), _pin(pin)
-    current = _read_pin(value_env, name, language, _CURRENT, check=not raw)
-    new = _read_pin(new_value_env, name, language, _NEW, check=not raw, confirm=True)
-    _run_pin_operation(
-        lambda card: resets.change_pin(card, name, current, new), path, language, as_json, explain
-    )
+
+    def operation(card: Card) -> resets.PinAnswer:
+        current = _read_pin(value_env, name, language, _CURRENT, check=not raw)
+        new = _read_pin(new_value_env, name, language, _NEW, check=not raw, confirm=True)
+        return resets.change_pin(card, name, current, new)
+
+    _run_pin_operation(operation, path, language, as_json, explain)
 
 
 @pin_app.command("reset")
@@ -603,17 +631,19 @@ def pin_reset(
         outcome = resets.ResetOutcome(request, resets.kiosk_rule_on(at.date()), False, early, plan)
         _print_reset(outcome, language, as_json, planned_only=not early)
         raise typer.Exit(1 if early else 0)
-    other_value: str | None = None
-    if channel == resets.Channel.KIOSK:
-        other = resets.KIOSK_PINS[resets.kiosk_rule_on(at.date())][name]
-        other_value = _secret(
-            other_value_env,
-            pick(language, f"{PIN_SPECS[other].name_en} (the kiosk checks it on the card)",
-                 f"{PIN_SPECS[other].name_ja}(キオスク端末がカードで照合)"),
-        ) or None  # fmt: skip
-    # No format check here: the reset itself refuses a bad new value, with its reason.
-    new = _read_pin(new_value_env, name, language, _NEW, check=False, confirm=True)
+    # The card first: a missing or bad card file stops the command before any PIN is asked for.
     with _open(path, explain and not as_json, language) as card:
+        other_value: str | None = None
+        if channel == resets.Channel.KIOSK:
+            other = resets.KIOSK_PINS[resets.kiosk_rule_on(at.date())][name]
+            other_value = _secret(
+                other_value_env,
+                pick(language, f"{PIN_SPECS[other].name_en} (the kiosk checks it on the card)",
+                     f"{PIN_SPECS[other].name_ja}(キオスク端末がカードで照合)"),
+                language,
+            ) or None  # fmt: skip
+        # No format check here: the reset itself refuses a bad new value, with its reason.
+        new = _read_pin(new_value_env, name, language, _NEW, check=False, confirm=True)
         if channel == resets.Channel.KIOSK and reserved is None:
             step1 = resets.reserve_kiosk(card, name, other_value, at)
             if not step1.done:
@@ -773,6 +803,24 @@ def _print_timeline(timeline: Timeline, lang: Lang, explain: bool) -> None:
             typer.echo(f"  - {failure}")
 
 
+def _known_pins(raw: str) -> dict[PinName, str]:
+    """``MYNACARD_PINS_JSON``: a JSON object of PIN name to value. Errors never quote a value."""
+    import json
+
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise _fail(f"MYNACARD_PINS_JSON is not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise _fail(
+            'MYNACARD_PINS_JSON must be a JSON object of PIN name to string, e.g. {"signing": "..."}'
+        )
+    try:
+        return {resets.parse_pin(key): value for key, value in data.items()}
+    except ValueError as exc:
+        raise _fail(f"MYNACARD_PINS_JSON: {exc}") from None
+
+
 @app.command()
 def simulate(
     file: Annotated[Path, typer.Argument(help="A scenario file (.toml or .json), see examples/.")],
@@ -789,8 +837,6 @@ def simulate(
     explain: ExplainOption = False,
 ) -> None:
     """Replay a scenario of PIN events over days and services; print every counter after each."""
-    import json
-
     from card_emulator.teaching.scenario import ScenarioError, load_scenario, run_scenario
 
     language = _lang(lang)
@@ -802,8 +848,7 @@ def simulate(
         if card_path is None:
             timeline = run_scenario(scenario)
         else:
-            known_raw = os.environ.get("MYNACARD_PINS_JSON", "{}")
-            known = {resets.parse_pin(k): str(v) for k, v in json.loads(known_raw).items()}
+            known = _known_pins(os.environ.get("MYNACARD_PINS_JSON", "{}"))
             with _open(card_path, False, language) as card:
                 timeline = run_scenario(scenario, card, known_pins=known)
     except ScenarioError as exc:
@@ -851,10 +896,20 @@ def diagram(
             raise typer.BadParameter("dot or markdown", param_hint="--show")
         return
     if check:
+        if not out.is_dir():  # --check never creates it (a wrong working directory is likely)
+            raise _fail(
+                f"no docs directory at {out.absolute()}; run from the repository root or give --out"
+            )
         stale = stale_docs(out)
         if stale:
             raise _fail(f"out of date: {', '.join(stale)}; run `mynacard diagram`", 1)
         typer.echo("docs are current")
         return
-    for written in write_docs(out, png=png):
-        typer.echo(f"wrote {written}")
+    try:
+        written = write_docs(out, png=png)
+    except EmulatorError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot write to {out}: {exc.strerror or exc}") from None
+    for path in written:
+        typer.echo(f"wrote {path}")

@@ -104,14 +104,20 @@ def lifecycle_dot(lang: str = Lang.EN) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_png(dot_source: str, out: Path, dot_binary: str = "dot") -> None:
-    """Run Graphviz ``dot -Tpng``; EmulatorError when it is missing (apt-get install graphviz)."""
+def find_dot(dot_binary: str = "dot") -> str:
+    """The path of Graphviz ``dot``; EmulatorError (one line) saying how to get it."""
     binary = shutil.which(dot_binary)
     if binary is None:
         raise EmulatorError(
-            f"Graphviz '{dot_binary}' not found: install it (apt-get install graphviz) "
-            "or write the DOT file only (--no-png)"
+            f"Graphviz '{dot_binary}' not found: install it (apt-get install graphviz "
+            "fonts-ipafont-gothic) or write the DOT files only (--no-png)"
         )
+    return binary
+
+
+def render_png(dot_source: str, out: Path, dot_binary: str = "dot") -> None:
+    """Run Graphviz ``dot -Tpng``; EmulatorError when it is missing or fails."""
+    binary = find_dot(dot_binary)
     # A fixed binary and arguments; the DOT source goes in on stdin.
     result = subprocess.run(
         [binary, "-Tpng", "-o", str(out)],
@@ -120,7 +126,9 @@ def render_png(dot_source: str, out: Path, dot_binary: str = "dot") -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise EmulatorError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
+        lines = result.stderr.decode(errors="replace").splitlines()
+        detail = "; ".join(line.strip() for line in lines if line.strip())  # one line
+        raise EmulatorError(f"dot failed: {detail or f'exit code {result.returncode}'}")
 
 
 # Who may use a file of each kind; a readable file (transparent, record) is free or needs a PIN.
@@ -219,10 +227,14 @@ def _lifecycle_files(lang: str) -> tuple[str, str]:
 def write_docs(directory: str | Path, *, png: bool = True, dot_binary: str = "dot") -> list[Path]:
     """Write the DOT and PNG of each language (unless ``png`` is False) and the Markdown.
 
-    The Japanese PNG needs a CJK font for Graphviz (Debian: fonts-ipafont-gothic).
+    The Japanese PNG needs a CJK font for Graphviz (Debian: fonts-ipafont-gothic). Without
+    Graphviz (``png``) EmulatorError is raised before anything is written. ``directory`` itself
+    is created if missing, never its parents (OSError then).
     """
+    if png:
+        find_dot(dot_binary)
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     written = []
     for lang in (Lang.EN, Lang.JA):
         dot_name, png_name = _lifecycle_files(lang)

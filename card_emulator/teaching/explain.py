@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from apdu import redact_command, retries_left
 from card_emulator.rules import (
     APP_AIDS,
     FILE_RULE_BY_LOCATION,
@@ -113,9 +114,10 @@ STATUS_WORDS: tuple[StatusWordInfo, ...] = (
         "6700",
         Text("wrong length", "長さ誤り"),
         Text(
-            "Lc or Le does not fit the command (for example a 3-byte VERIFY where a length "
-            "is fixed, or 80 FC on a physical card).",
-            "LcまたはLeがコマンドに合いません(物理カードへの80 FCなど)。",
+            "Lc or Le does not fit the command (for example READ BINARY without Le, an EF "
+            "identifier that is not 2 bytes, or 80 FC on a physical card).",
+            "LcまたはLeがコマンドに合いません(LeなしのREAD BINARY、2バイトでないEF識別子、"
+            "物理カードへの80 FCなど)。",
         ),
     ),
     _sw(
@@ -135,11 +137,26 @@ STATUS_WORDS: tuple[StatusWordInfo, ...] = (
         ),
     ),
     _sw(
+        "6884",
+        Text("command chaining not supported", "コマンドチェイニング非対応"),
+        Text(
+            "The CLA has the command-chaining bit set (hex 10, as in CLA 10 or 90): this card "
+            "takes every command whole, in a single APDU.",
+            "CLAのコマンドチェイニングのビット(16進10、CLA 10や90など)が立っています。このカードはコマンドを"
+            "分割せず1つのAPDUで受け付けます。",
+        ),
+    ),
+    _sw(
         "6981",
         Text("command incompatible with the file", "ファイル構造と不整合"),
         Text(
-            "The file is internal (a PIN or a private key): it can be used but never read.",
-            "内部ファイル(暗証番号や秘密鍵)です。使うことはできますが読み出せません。",
+            "The command does not fit the kind of EF it names: READ BINARY on a record EF, "
+            "READ RECORD on a transparent EF, either READ on a PIN or key EF (used, never "
+            "read), VERIFY or CHANGE on an EF that is not a PIN, or a signature (80 2A) with "
+            "an EF that is not a private key.",
+            "指定したEFの種類に合わないコマンドです: レコードEFへのREAD BINARY、"
+            "トランスペアレントEFへのREAD RECORD、暗証番号・鍵のEFの読み出し(使えますが読み出せ"
+            "ません)、暗証番号でないEFへのVERIFYや変更、秘密鍵でないEFでの署名(80 2A)など。",
         ),
     ),
     _sw(
@@ -313,9 +330,9 @@ STATUS_WORDS: tuple[StatusWordInfo, ...] = (
 
 # Every status word the card can answer, one representative per family (card-interface.md §9).
 CARD_STATUS_WORDS: tuple[int, ...] = (
-    0x9000, *(0x63C0 + x for x in range(16)), 0x6700, 0x6881, 0x6882, 0x6981, 0x6982, 0x6984,
-    0x6985, 0x6986, 0x69FC, 0x6A80, 0x6A81, 0x6A82, 0x6A83, 0x6A86, 0x6A88, 0x6B00, 0x6D00,
-    0x6E00, 0x6F00, 0x6C00, 0x6C10, 0x6CFF, 0x6100, 0x6110, 0x61FF,
+    0x9000, *(0x63C0 + x for x in range(16)), 0x6700, 0x6881, 0x6882, 0x6884, 0x6981, 0x6982,
+    0x6984, 0x6985, 0x6986, 0x69FC, 0x6A80, 0x6A81, 0x6A82, 0x6A83, 0x6A86, 0x6A88, 0x6B00,
+    0x6D00, 0x6E00, 0x6F00, 0x6C00, 0x6C10, 0x6CFF, 0x6100, 0x6110, 0x61FF,
 )  # fmt: skip
 
 _UNKNOWN_SW = Text("a status word this card does not use", "このカードが使わないステータスワード")
@@ -365,10 +382,6 @@ ACTION_NAMES: dict[str, Text] = {
     "unknown": Text("a command this card does not know", "このカードが知らないコマンド"),
 }
 
-_SECRET_INS = frozenset(
-    {0x20, 0x24, 0x2C, 0x32}
-)  # VERIFY, CHANGE REF DATA, RESET RETRY, CHANGE KEY
-
 
 def pin_name(pin: PinName, lang: str) -> str:
     spec = PIN_SPECS[pin]
@@ -385,22 +398,6 @@ def pin_names(pins: Iterable[PinName], lang: str, joiner: Text = _OR) -> str:
 
 def app_name(app: AppName, lang: str) -> str:
     return f"{APP_NAMES[app](lang)} ({APP_AIDS[app].hex().upper()})"
-
-
-def redacted_command(command: bytes) -> str:
-    """The command in hex; the data of VERIFY/CHANGE is replaced by a count of hidden bytes."""
-    if len(command) < 4:
-        return command.hex(" ").upper()
-    header = command[:4].hex(" ").upper()
-    if command[1] not in _SECRET_INS or len(command) <= 5:
-        return command.hex(" ").upper()
-    if command[4] != 0:
-        lc_field, length = command[4:5], command[4]
-    elif len(command) >= 7:
-        lc_field, length = command[4:7], int.from_bytes(command[5:7], "big")
-    else:
-        return command.hex(" ").upper()
-    return f"{header} {lc_field.hex(' ').upper()} <{length} bytes hidden>"
 
 
 def _file_line(app: AppName, fid: int, lang: str) -> str:
@@ -492,7 +489,7 @@ _LABELS: dict[str, Text] = {
     "answer": Text("Answer", "応答"),
     "next": Text("Next wrong", "次の誤入力"),
     "others": Text("Other PINs", "他の暗証番号"),
-    "card": Text("Card says", "カードの理由"),
+    "card": Text("Card says", "カードの理由(英語)"),
 }
 
 _PIN_ACTIONS = frozenset({"verify", "query", "change"})
@@ -534,10 +531,10 @@ def _answer(exchange: ExchangeLike, lang: str) -> str:
     """The status word, read in the light of the command (a 9000 to VERIFY is a correct PIN)."""
     sw, action = exchange.sw, exchange.action
     specific: Text | None = None
+    x = retries_left(sw)
     if sw == 0x9000:
         specific = _SUCCESS.get(action)
-    elif sw & 0xFFF0 == 0x63C0 and action in _TRIES_LEFT:
-        x = sw & 0x0F
+    elif x is not None and action in _TRIES_LEFT:
         locked, some_left = _TRIES_LEFT[action]
         specific = locked if x == 0 else some_left.format(tries=tries_phrase(x), x=x)
     if specific is None:
@@ -549,7 +546,7 @@ def explain_exchange(exchange: ExchangeLike, lang: str) -> str:
     """Lines explaining one command and the card's answer; never shows VERIFY/CHANGE data."""
     rows: list[tuple[str, str]] = []
     action = ACTION_NAMES.get(exchange.action, ACTION_NAMES["unknown"])(lang)
-    rows.append(("command", f"{redacted_command(exchange.command)} — {action}"))
+    rows.append(("command", f"{redact_command(exchange.command)} — {action}"))
     if exchange.app is not None:
         rows.append(("app", app_name(exchange.app, lang)))
     if exchange.app is not None and exchange.fid is not None:

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from apdu import CommandApdu
+from apdu import CommandApdu, retries_left
 from card_emulator.rules import APP_AIDS, PIN_SPECS, USER_PINS, ChangeCommand, PinName
 from card_emulator.teaching.explain import tries_phrase
 from card_emulator.teaching.i18n import Text
@@ -71,7 +71,7 @@ class PinAnswer:
     @property
     def tries_left(self) -> int | None:
         """Tries left as the card reported them (63Cx), else None."""
-        return self.sw & 0x0F if self.sw & 0xFFF0 == 0x63C0 else None
+        return retries_left(self.sw)
 
     @property
     def locked(self) -> bool:
