@@ -367,8 +367,6 @@ def issue_signing_certificate(
     subjectAltName with the holder's personal data as otherName UTF8Strings in the card's order
     (name, birth, sex, address, name flags, address flags); AKI, SKI.
     """
-    start, end = _validity(issued, not_after)
-    ca = test_ca("signing")
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
@@ -391,23 +389,9 @@ def issue_signing_certificate(
     san = x509.SubjectAlternativeName(
         [x509.OtherName(oid, _utf8_string(value)) for oid, value in personal_data]
     )
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca.name)
-        .public_key(public_key)
-        .serial_number(
-            serial_number
-            if serial_number is not None
-            else _derived_serial(b"signing", public_key, issued)
-        )
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(_key_usage(non_repudiation=True), critical=True)
-        .add_extension(_policies(POLICY_TEST_SIGN), critical=True)
-        .add_extension(san, critical=False)
+    return _end_entity(
+        "signing", subject, public_key, issued, not_after, serial_number, POLICY_TEST_SIGN, san
     )
-    return _key_ids(builder, ca, public_key).sign(ca.key, hashes.SHA256())
 
 
 def issue_user_auth_certificate(
@@ -422,14 +406,31 @@ def issue_user_auth_certificate(
 
     keyUsage critical {digitalSignature}; certificatePolicies critical (test policy, CPS); AKI, SKI.
     """
-    start, end = _validity(issued, not_after)
-    ca = test_ca("user_auth")
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
             x509.NameAttribute(NameOID.COMMON_NAME, subject_cn),
         ]
     )
+    return _end_entity(
+        "user_auth", subject, public_key, issued, not_after, serial_number, POLICY_TEST_AUTH, None
+    )
+
+
+def _end_entity(
+    kind: Literal["signing", "user_auth"],
+    subject: x509.Name,
+    public_key: rsa.RSAPublicKey,
+    issued: date,
+    not_after: date,
+    serial_number: int | None,
+    policy: x509.ObjectIdentifier,
+    san: x509.SubjectAlternativeName | None,
+) -> x509.Certificate:
+    """What both end-entity certificates share (§12.2); only the signing one carries personal data
+    and nonRepudiation."""
+    start, end = _validity(issued, not_after)
+    ca = test_ca(kind)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -438,11 +439,13 @@ def issue_user_auth_certificate(
         .serial_number(
             serial_number
             if serial_number is not None
-            else _derived_serial(b"user_auth", public_key, issued)
+            else _derived_serial(kind.encode(), public_key, issued)
         )
         .not_valid_before(start)
         .not_valid_after(end)
-        .add_extension(_key_usage(non_repudiation=False), critical=True)
-        .add_extension(_policies(POLICY_TEST_AUTH), critical=True)
+        .add_extension(_key_usage(non_repudiation=san is not None), critical=True)
+        .add_extension(_policies(policy), critical=True)
     )
+    if san is not None:
+        builder = builder.add_extension(san, critical=False)
     return _key_ids(builder, ca, public_key).sign(ca.key, hashes.SHA256())
