@@ -18,7 +18,7 @@ from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.trace import Exchange
 
 
-def _holder_dict(card: Card) -> dict[str, Any]:
+def holder_dict(card: Card) -> dict[str, Any]:
     holder = card.issuer.holder()
     return {
         "name": holder.name,
@@ -53,7 +53,7 @@ def init(
     issued_date = _parse_date(issued, "--issued") if issued else None
     with Card.create(path, seed=seed, issued=issued_date, variant=chosen) as card:
         pins = card.created_pins or {}
-        holder = _holder_dict(card)
+        holder = holder_dict(card)
         result = {
             "path": str(path),
             "my_number": holder["my_number"],
@@ -65,13 +65,20 @@ def init(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"Created {path} (TEST card: synthetic holder, test keys)")
+    show_created_card(path, holder, pins, err=False)
+
+
+def show_created_card(
+    path: Path, holder: dict[str, Any], pins: dict[PinName, str], *, err: bool
+) -> None:
+    """The one time a card's initial PINs can be shown: right after it was created."""
+    typer.echo(f"Created {path} (TEST card: synthetic holder, test keys)", err=err)
     for key, value in holder.items():
-        typer.echo(f"  {key:<16} {value}")
-    typer.echo("Initial PINs (shown once; the card stores only hashes):")
+        typer.echo(f"  {key:<16} {value}", err=err)
+    typer.echo("Initial TEST PINs (shown once; the card stores only hashes):", err=err)
     for pin in USER_PINS:
         if pin in pins:
-            typer.echo(f"  {PIN_SPECS[pin].name_en:<26} {pins[pin]}")
+            typer.echo(f"  {PIN_SPECS[pin].name_en:<26} {pins[pin]}", err=err)
 
 
 @app.command()
@@ -105,7 +112,7 @@ def info(
             "path": str(path),
             "serial": meta.get("serial"),
             "seed": int(meta["seed"]),
-            "holder": _holder_dict(card),
+            "holder": holder_dict(card),
             "certificates": certificates,
             "pins": pins,
         }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from card_emulator.cli.app import app
+from card_emulator.cli.card_cmds import holder_dict, show_created_card
 from card_emulator.errors import EmulatorError
 from card_emulator.paths import default_card_path
 from card_emulator.transport.vpcd import (
@@ -53,18 +54,8 @@ def _open_card(path: Path | None, seed: int) -> tuple[Card, Path]:
         return Card.open(default), default
     default.parent.mkdir(parents=True, exist_ok=True)
     card = Card.create(default, seed=seed)
-    _print_created_pins(card, default)
+    show_created_card(default, holder_dict(card), card.created_pins or {}, err=True)
     return card, default
-
-
-def _print_created_pins(card: Card, path: Path) -> None:
-    pins = card.created_pins or {}
-    err = sys.stderr
-    print(f"Created the default card {path} (TEST card, synthetic holder, seed-derived).", file=err)
-    print("Its initial TEST PINs, shown only this once (write them down):", file=err)
-    for name, value in pins.items():
-        print(f"  TEST PIN {name}: {value}", file=err)
-    err.flush()
 
 
 def _check_ready_file(target: Path) -> None:
