@@ -20,8 +20,6 @@ from card_emulator.memory import CardMemory
 from card_emulator.pin import PinStatus
 from card_emulator.rules import PIN_SPECS, AppName, FileKind, PinName
 
-_TRANSPARENT = FileKind.TRANSPARENT
-
 CERTIFICATE_FILES: dict[str, tuple[AppName, int]] = {
     "signing": (AppName.JPKI, 0x0001),
     "signing_ca": (AppName.JPKI, 0x0002),
@@ -94,12 +92,12 @@ class Issuer:
 
     @property
     def has_signing_certificate(self) -> bool:
-        return self._memory.has_file(AppName.JPKI, 0x0001, _TRANSPARENT)
+        return self._memory.has_file(AppName.JPKI, 0x0001, FileKind.TRANSPARENT)
 
     def certificates(self) -> dict[str, x509.Certificate]:
         result = {}
         for label, (app, fid) in CERTIFICATE_FILES.items():
-            if self._memory.has_file(app, fid, _TRANSPARENT):
+            if self._memory.has_file(app, fid, FileKind.TRANSPARENT):
                 result[label] = x509.load_der_x509_certificate(self._memory.file(app, fid))
         return result
 

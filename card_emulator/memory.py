@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 
 from card_emulator.pin import PinRecord
-from card_emulator.rules import PIN_SPECS, AppName, FileKind, PinName
+from card_emulator.rules import PIN_BY_LOCATION, AppName, FileKind, PinName
 from card_emulator.store import CardStore
 
 
@@ -42,7 +42,7 @@ class CardMemory:
     def has_file(self, app: AppName, fid: int, kind: FileKind) -> bool:
         location = (app, fid)
         if kind is FileKind.PIN:
-            return any((PIN_SPECS[pin].app, PIN_SPECS[pin].fid) == location for pin in self._pins)
+            return PIN_BY_LOCATION.get(location) in self._pins
         if kind is FileKind.PRIVATE_KEY:
             return location in self._key_der
         if kind is FileKind.RECORD:
@@ -54,9 +54,6 @@ class CardMemory:
 
     def records(self, app: AppName, fid: int) -> list[bytes]:
         return self._records[(app, fid)]
-
-    def has_key(self, app: AppName, fid: int) -> bool:
-        return (app, fid) in self._key_der
 
     def private_key(self, app: AppName, fid: int) -> rsa.RSAPrivateKey:
         location = (app, fid)

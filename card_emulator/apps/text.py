@@ -14,7 +14,7 @@ from card_emulator.apps.base import (
 )
 from card_emulator.apps.jpki import compute_signature
 from card_emulator.errors import CardError
-from card_emulator.rules import AppName, PinName
+from card_emulator.rules import AppName, FileKind, PinName
 
 SW = StatusWord
 AP_KEY_FID = 0x0013  # the AP's own signing key: "is this card genuine" challenges, no credential
@@ -24,7 +24,7 @@ def _sign_with_ap_key(app: Application, command: CommandApdu, ctx: Context) -> b
     ctx.note.action = "sign"
     if command.p1 != 0x00 or command.p2 != 0x00:
         raise CardError(SW.INCORRECT_P1P2, "the AP key signs with 80 2A 00 00")
-    if not ctx.memory.has_key(app.name, AP_KEY_FID):
+    if not ctx.memory.has_file(app.name, AP_KEY_FID, FileKind.PRIVATE_KEY):
         raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "this card has no AP signing key")
     if not command.data:
         raise CardError(SW.WRONG_LENGTH, "nothing to sign")
