@@ -1,0 +1,204 @@
+"""Deterministic RSA-2048 TEST keys: the prime search, and rebuilding a key from where it was found.
+
+A key is named by a label. Its primes come from :class:`DeterministicRandom` over the label, by a
+search fixed once and for all (the keys of every existing card depend on it, and
+``tests/golden/card_digests.json`` pins them):
+
+1. draw 128 bytes, set the top two bits and the lowest bit: the window's ``start``;
+2. sieve the 4096 odd numbers ``start + 2k`` with the odd primes below 2^16;
+3. for each survivor in order: stop the window if it overflows 1024 bits; skip it if
+   ``(candidate - 1) % 65537 == 0`` (no draw); otherwise draw nine Miller–Rabin bases
+   (``below(candidate - 3)`` each, drawn whether they are needed or not) and test;
+4. the first prime is ``p``; the same again gives ``q``, repeated until |p - q| > 2^924
+   (FIPS 186-4 B.3.1); the larger one is ``p``.
+
+The primality test itself is GMP's (gmpy2: trial division, Baillie–PSW, one more Miller–Rabin
+round). The bases are still drawn exactly as the original pure-Python Miller–Rabin drew them, so
+the stream — and every later candidate — is unchanged; a prime passes both tests and a composite
+fails both (a composite passing ten Miller–Rabin rounds, one with base 2, is not a practical event),
+so the same primes come out, about 7× faster.
+
+A search's outcome fits in four integers, a :class:`KeyWitness`: where in the label's stream each
+prime's window ``start`` was drawn and its ``k``. :func:`rebuild_key` turns a witness back into the
+key in well under a millisecond, and refuses one whose numbers cannot be the label's (out-of-range
+``k``, wrong sizes or order; with ``check_primes``, a composite). The on-disk key cache
+(:mod:`card_emulator.key_cache`) and the fixed keys shipped in :mod:`card_emulator.pki` keep
+witnesses, never key material.
+
+TEST KEYS ONLY: anyone with this source can derive every key.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import gmpy2
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from card_emulator.persona import DeterministicRandom
+
+__all__ = [
+    "KEY_BITS",
+    "PUBLIC_EXPONENT",
+    "KeyWitness",
+    "derive_key",
+    "rebuild_key",
+    "search_witness",
+]
+
+PUBLIC_EXPONENT = 65537
+KEY_BITS = 2048
+PRIME_BITS = KEY_BITS // 2
+_PRIME_BYTES = PRIME_BITS // 8
+_TOP_BITS = 0b11 << (PRIME_BITS - 2)
+_MILLER_RABIN_DRAWS = 9  # the original test: base 2, then nine random bases drawn up front
+_SIEVE_LIMIT = 1 << 16
+_SIEVE_WINDOW = 4096  # odd candidates examined per random start
+_MIN_DISTANCE = 1 << (PRIME_BITS - 100)  # |p - q| > 2^924 (FIPS 186-4 B.3.1)
+
+
+def _stream(label: bytes) -> DeterministicRandom:
+    """The label's random stream; the domain ``rsa-2048`` keeps it apart from every other use."""
+    return DeterministicRandom(b"rsa-2048", label)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWitness:
+    """Where a label's two primes were found: ``(offset, k)`` for the first and the second one.
+
+    ``offset`` is the byte offset in the label's stream of the 128-byte draw that started the
+    prime's window; the prime is that draw, top two bits and lowest bit set, plus ``2k``
+    (0 ≤ k < 4096). Four integers stand for the whole key.
+    """
+
+    first_offset: int
+    first_k: int
+    second_offset: int
+    second_k: int
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.first_offset, self.first_k, self.second_offset, self.second_k)
+
+
+@cache
+def _sieve_primes() -> tuple[tuple[tuple[int, int], ...], tuple[int, ...], tuple[int, ...]]:
+    """The odd primes below 2^16, split for the sieve.
+
+    ``((p, 2⁻¹ mod p) for p < 4096, primes p ≥ 4096, -2⁻¹ mod p for each of them)``.
+    """
+    flags = bytearray([1]) * _SIEVE_LIMIT
+    flags[0:2] = b"\x00\x00"
+    for i in range(2, math.isqrt(_SIEVE_LIMIT) + 1):
+        if flags[i]:
+            flags[i * i :: i] = bytes(len(range(i * i, _SIEVE_LIMIT, i)))
+    primes = [i for i in range(3, _SIEVE_LIMIT) if flags[i]]
+    small = tuple((p, (p + 1) // 2) for p in primes if p < _SIEVE_WINDOW)
+    large = tuple(p for p in primes if p >= _SIEVE_WINDOW)
+    return small, large, tuple(p - (p + 1) // 2 for p in large)
+
+
+def _survivors(start: int) -> bytearray:
+    """``alive[k]`` is 1 when ``start + 2k`` has no odd prime factor below 2^16."""
+    small, large, neg_halves = _sieve_primes()
+    alive = bytearray([1]) * _SIEVE_WINDOW
+    for p, half in small:
+        # start + 2k ≡ 0 (mod p)  ⇔  k ≡ -start · 2⁻¹ (mod p)
+        k = (-(start % p) * half) % p
+        alive[k::p] = bytes(len(range(k, _SIEVE_WINDOW, p)))
+    # A prime ≥ 4096 strikes at most one k of the window. GMP takes the residues faster.
+    residues = map(gmpy2.mpz(start).__mod__, large)
+    for p, neg_half, residue in zip(large, neg_halves, residues, strict=True):
+        k = residue * neg_half % p
+        if k < _SIEVE_WINDOW:
+            alive[k] = 0
+    return alive
+
+
+def _search_prime(rng: DeterministicRandom) -> tuple[int, int, int]:
+    """The next prime of the search as ``(prime, offset of its window's draw, k)``."""
+    while True:
+        offset = rng.position
+        start = int.from_bytes(rng.bytes(_PRIME_BYTES), "big") | _TOP_BITS | 1
+        alive = _survivors(start)
+        k = alive.find(1)
+        while k >= 0:
+            candidate = start + 2 * k
+            if candidate.bit_length() != PRIME_BITS:
+                break
+            if (candidate - 1) % PUBLIC_EXPONENT:
+                # The original test drew its bases before testing: consume them all the same.
+                bound = candidate - 3
+                for _ in range(_MILLER_RABIN_DRAWS):
+                    rng.below(bound)
+                if gmpy2.is_prime(candidate):  # trial division, Baillie–PSW, 1 round more
+                    return candidate, offset, k
+            k = alive.find(1, k + 1)
+
+
+def search_witness(label: bytes) -> KeyWitness:
+    """Run the search for ``label`` (tens of milliseconds): where its two primes are."""
+    rng = _stream(label)
+    p, p_offset, p_k = _search_prime(rng)
+    while True:
+        q, q_offset, q_k = _search_prime(rng)
+        if abs(p - q) > _MIN_DISTANCE:
+            return KeyWitness(p_offset, p_k, q_offset, q_k)
+
+
+def _prime_at(rng: DeterministicRandom, offset: int, k: int) -> int:
+    if offset < 0 or not 0 <= k < _SIEVE_WINDOW:
+        raise ValueError("witness out of range")
+    start = int.from_bytes(rng.bytes_at(offset, _PRIME_BYTES), "big") | _TOP_BITS | 1
+    prime = start + 2 * k
+    if prime.bit_length() != PRIME_BITS or (prime - 1) % PUBLIC_EXPONENT == 0:
+        raise ValueError("witness does not name a usable 1024-bit prime candidate")
+    return prime
+
+
+def rebuild_key(
+    label: bytes, witness: KeyWitness, *, check_primes: bool = False
+) -> rsa.RSAPrivateKey:
+    """The key of ``label`` from its witness, without the search (about 50 µs).
+
+    Checked always: both primes are candidates of the label's own stream (so a witness of another
+    label is refused), of 1024 bits with gcd(x - 1, e) = 1, in search order and far enough apart.
+    With ``check_primes`` (for witnesses read from disk) both must also be strong probable primes
+    to base 2 (about 1 ms): a witness that names the wrong candidate of the stream is refused.
+    Without it their primality is the search's word (the TEST vectors shipped in the source, which
+    the test suite checks against the search). ValueError if the witness is refused.
+    """
+    rng = _stream(label)
+    p = _prime_at(rng, witness.first_offset, witness.first_k)
+    q = _prime_at(rng, witness.second_offset, witness.second_k)
+    if witness.second_offset <= witness.first_offset or abs(p - q) <= _MIN_DISTANCE:
+        raise ValueError("witness primes are not in search order or too close")
+    if check_primes and not (gmpy2.is_strong_prp(p, 2) and gmpy2.is_strong_prp(q, 2)):
+        raise ValueError("witness names a composite number")
+    return _private_key(p, q)
+
+
+def _private_key(p: int, q: int) -> rsa.RSAPrivateKey:
+    if p < q:
+        p, q = q, p
+    e = PUBLIC_EXPONENT
+    d = int(gmpy2.invert(e, gmpy2.lcm(p - 1, q - 1)))
+    numbers = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=d % (p - 1),  # = rsa.rsa_crt_dmp1(d, p)
+        dmq1=d % (q - 1),  # = rsa.rsa_crt_dmq1(d, q)
+        iqmp=int(gmpy2.invert(q, p)),  # = rsa.rsa_crt_iqmp(p, q); GMP: 100× faster here
+        public_numbers=rsa.RSAPublicNumbers(e, p * q),
+    )
+    # OpenSSL's own check (about 50 ms: it re-tests both primes) adds nothing here: p and q are
+    # primes by construction and the other numbers are computed from them just above.
+    return numbers.private_key(unsafe_skip_rsa_key_validation=True)
+
+
+def derive_key(label: bytes) -> tuple[rsa.RSAPrivateKey, KeyWitness]:
+    """Search for ``label``'s key: the key and its witness."""
+    witness = search_witness(label)
+    return rebuild_key(label, witness), witness
