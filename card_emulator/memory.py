@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_der_private_key
 
 from card_emulator.pin import PinRecord
 from card_emulator.rules import PIN_BY_LOCATION, AppName, FileKind, PinName
+from card_emulator.signing import CardKey
 from card_emulator.store import CardStore
 
 
@@ -22,7 +22,7 @@ class CardMemory:
         self._files = store.files()
         self._records = store.records()
         self._key_der = store.keys()
-        self._keys: dict[tuple[AppName, int], rsa.RSAPrivateKey] = {}
+        self._keys: dict[tuple[AppName, int], CardKey] = {}  # parsed on first use, then kept
         self._pins = store.pins()
 
     @cached_property
@@ -32,7 +32,7 @@ class CardMemory:
     def check(self) -> None:
         """Raise if a key or a PIN record the card would use later cannot be used."""
         for app, fid in self._key_der:
-            self.private_key(app, fid)
+            self.card_key(app, fid)
         for record in self._pins.values():
             if record.iterations < 1 or len(record.digest) != 32 or not record.salt:
                 raise ValueError(f"PIN record {record.name.value} is not a usable hash")
@@ -55,15 +55,20 @@ class CardMemory:
     def records(self, app: AppName, fid: int) -> list[bytes]:
         return self._records[(app, fid)]
 
-    def private_key(self, app: AppName, fid: int) -> rsa.RSAPrivateKey:
+    def card_key(self, app: AppName, fid: int) -> CardKey:
+        """The key EF's private key, parsed and checked once per card (then shared by its clones).
+
+        KeyError if there is none; ValueError if its DER is not a consistent RSA private key.
+        """
         location = (app, fid)
         key = self._keys.get(location)
         if key is None:
-            loaded = load_der_private_key(self._key_der[location], password=None)
-            if not isinstance(loaded, rsa.RSAPrivateKey):
-                raise TypeError(f"key {app.value}/{fid:04X} is not RSA")
-            key = self._keys[location] = loaded
+            key = self._keys[location] = CardKey.from_der(self._key_der[location])
         return key
+
+    def private_key(self, app: AppName, fid: int) -> rsa.RSAPrivateKey:
+        """The ``cryptography`` key of :meth:`card_key`."""
+        return self.card_key(app, fid).key
 
     # -- PINs ----------------------------------------------------------------------------------
 
