@@ -82,11 +82,14 @@ class KeyWitness:
         return (self.first_offset, self.first_k, self.second_offset, self.second_k)
 
 
-@cache
-def _sieve_primes() -> tuple[tuple[tuple[int, int], ...], tuple[int, ...], tuple[int, ...]]:
-    """The odd primes below 2^16, split for the sieve.
+_Sieve = tuple[tuple[tuple[int, int], ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
-    ``((p, 2⁻¹ mod p) for p < 4096, primes p ≥ 4096, -2⁻¹ mod p for each of them)``.
+
+@cache
+def _sieve_primes() -> _Sieve:
+    """The odd primes below 2^16 in the groups the sieve treats differently.
+
+    ``((p, 2⁻¹ mod p) for p < W, primes W ≤ p < 2W, their -2⁻¹ mod p, primes p ≥ 2W)``, W = 4096.
     """
     flags = bytearray([1]) * _SIEVE_LIMIT
     flags[0:2] = b"\x00\x00"
@@ -94,26 +97,56 @@ def _sieve_primes() -> tuple[tuple[tuple[int, int], ...], tuple[int, ...], tuple
         if flags[i]:
             flags[i * i :: i] = bytes(len(range(i * i, _SIEVE_LIMIT, i)))
     primes = [i for i in range(3, _SIEVE_LIMIT) if flags[i]]
-    small = tuple((p, (p + 1) // 2) for p in primes if p < _SIEVE_WINDOW)
-    large = tuple(p for p in primes if p >= _SIEVE_WINDOW)
-    return small, large, tuple(p - (p + 1) // 2 for p in large)
+    w = _SIEVE_WINDOW
+    small = tuple((p, (p + 1) // 2) for p in primes if p < w)
+    middle = tuple(p for p in primes if w <= p < 2 * w)
+    return (
+        small,
+        middle,
+        tuple(p - (p + 1) // 2 for p in middle),
+        tuple(p for p in primes if p >= 2 * w),
+    )
 
 
 def _survivors(start: int) -> bytearray:
-    """``alive[k]`` is 1 when ``start + 2k`` has no odd prime factor below 2^16."""
-    small, large, neg_halves = _sieve_primes()
-    alive = bytearray([1]) * _SIEVE_WINDOW
+    """``alive[k]`` is 1 when ``start + 2k`` has no odd prime factor below 2^16 (0 ≤ k < W)."""
+    small, middle, neg_halves, large = _sieve_primes()
+    w = _SIEVE_WINDOW
+    alive = bytearray([1]) * w
     for p, half in small:
         # start + 2k ≡ 0 (mod p)  ⇔  k ≡ -start · 2⁻¹ (mod p)
         k = (-(start % p) * half) % p
-        alive[k::p] = bytes(len(range(k, _SIEVE_WINDOW, p)))
-    # A prime ≥ 4096 strikes at most one k of the window. GMP takes the residues faster.
-    residues = map(gmpy2.mpz(start).__mod__, large)
-    for p, neg_half, residue in zip(large, neg_halves, residues, strict=True):
-        k = residue * neg_half % p
-        if k < _SIEVE_WINDOW:
+        alive[k::p] = bytes(len(range(k, w, p)))
+    start_gmp = gmpy2.mpz(start)  # GMP takes the residues of a big number faster than Python
+    for p, neg_half, residue in zip(
+        middle, neg_halves, map(start_gmp.__mod__, middle), strict=True
+    ):
+        k = residue * neg_half % p  # p ≥ W strikes at most one k
+        if k < w:
             alive[k] = 0
+    # p ≥ 2W: with s = -start mod p, start + 2k ≡ 0 ⇔ 2k ≡ s, and 2k < 2W ≤ p, so k = s / 2
+    # when s is even and below 2W (an odd s would need 2k = s + p > 2W).
+    for s in [s for s in map((-start_gmp).__mod__, large) if s < 2 * w]:
+        if not s & 1:
+            alive[s >> 1] = 0
     return alive
+
+
+def _draw_bases(rng: DeterministicRandom, bound: int) -> None:
+    """Consume what ``rng.below(bound)`` nine times would: the original Miller–Rabin bases.
+
+    For a 1024-bit ``bound``, ``below`` draws 128 bytes until their big-endian value is below
+    ``bound``; comparing the bytes with ``bound``'s own 128 bytes decides the same. Drawing the
+    missing ones in batches consumes exactly as much of the stream (tests/test_keys.py compares
+    with the original search).
+    """
+    limit = bound.to_bytes(_PRIME_BYTES, "big")
+    needed = _MILLER_RABIN_DRAWS
+    while needed:
+        draws = rng.bytes(_PRIME_BYTES * needed)
+        needed = sum(
+            1 for i in range(0, len(draws), _PRIME_BYTES) if draws[i : i + _PRIME_BYTES] >= limit
+        )
 
 
 def _search_prime(rng: DeterministicRandom) -> tuple[int, int, int]:
@@ -129,9 +162,7 @@ def _search_prime(rng: DeterministicRandom) -> tuple[int, int, int]:
                 break
             if (candidate - 1) % PUBLIC_EXPONENT:
                 # The original test drew its bases before testing: consume them all the same.
-                bound = candidate - 3
-                for _ in range(_MILLER_RABIN_DRAWS):
-                    rng.below(bound)
+                _draw_bases(rng, candidate - 3)
                 if gmpy2.is_prime(candidate):  # trial division, Baillie–PSW, 1 round more
                     return candidate, offset, k
             k = alive.find(1, k + 1)
