@@ -15,7 +15,7 @@ One JSON file per label, ``<SHA-256 of the label>.v1.json``. An entry is never t
 must parse, name the same format and the very label asked for, carry a SHA-256 over format, label
 and witness that matches, and rebuild into a consistent key of that label
 (:func:`card_emulator.rsa_keys.rebuild_key`: both primes are candidates of the label's own stream,
-of the right size and order, and strong probable primes to base 2). Anything else is logged as damaged, and the key is searched again and
+of the right size and order, without a prime factor below 2^16). Anything else is logged as damaged, and the key is searched again and
 the entry rewritten. Concurrent processes and pytest-xdist workers are safe: an entry is written to
 a temporary file in the same directory and renamed over the old one (readers see the old entry or
 the new one, never half of one), and a per-label ``flock`` makes a second process wait for the first
@@ -102,7 +102,7 @@ def _decode(label: bytes, raw: bytes) -> rsa.RSAPrivateKey:
         raise ValueError("the witness is not four integers")
     if entry.get("sha256") != _digest(label, tuple(numbers)):
         raise ValueError("digest mismatch")
-    return rebuild_key(label, KeyWitness(*numbers), check_primes=True)
+    return rebuild_key(label, KeyWitness(*numbers))
 
 
 def load(
