@@ -7,12 +7,10 @@ answered ``6F00``. Sans-I/O: no sockets, threads or prints here.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import fields
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -29,7 +27,7 @@ from card_emulator.store import CardStore
 from card_emulator.trace import Exchange
 
 if TYPE_CHECKING:
-    from card_emulator.issuance import CardImage, Variant
+    from card_emulator.issuance import Variant
 
 log = logging.getLogger(__name__)
 SW = StatusWord
@@ -94,7 +92,7 @@ class Card:
         template = templates.lookup(cache_key)
         if template is None:
             image = issue_card(seed, issued=issued, variant=variant, **overrides)
-            template = templates.Template(image, _card_meta(image, seed, variant, atr))
+            template = templates.Template(image, templates.card_meta(image, seed, variant, atr))
             templates.remember(cache_key, template)
         if path is None and template.card is not None:
             return template.card.clone()
@@ -378,25 +376,3 @@ def _safe_redact(apdu: bytes) -> str:
         return redact_command(bytes(apdu))
     except Exception:
         return f"<{len(apdu)} bytes>"
-
-
-def _json_value(value: object) -> object:
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _card_meta(image: CardImage, seed: int, variant: str, atr: bytes) -> dict[str, str]:
-    """The card file's ``meta`` rows: format, seed, variant, dates, ATR, serial, holder (JSON)."""
-    persona = image.persona
-    holder = {
-        f.name: _json_value(getattr(persona, f.name)) for f in fields(persona) if f.name != "pins"
-    }
-    return {
-        "format": "mynumber-card-emulator card",
-        "seed": str(seed),
-        "variant": variant,
-        "issued": image.issued.isoformat(),
-        "atr": atr.hex().upper(),
-        "serial": image.serial,
-        "holder": json.dumps(holder, ensure_ascii=False, sort_keys=True),
-        "test_card": "synthetic holder, test keys: not a real identity",
-    }

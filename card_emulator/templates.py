@@ -12,16 +12,18 @@ The arguments are the key (their ``repr``, so ``1``, ``True`` and ``1.0`` are to
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from card_emulator.card import Card
     from card_emulator.issuance import CardImage
 
-__all__ = ["LIMIT", "Template", "clear", "key", "lookup", "remember"]
+__all__ = ["LIMIT", "Template", "card_meta", "clear", "key", "lookup", "remember"]
 
 LIMIT = 64
 
@@ -66,3 +68,26 @@ def clear() -> None:
     """Forget every template (the next ``Card.create`` of any arguments issues again)."""
     with _lock:
         _templates.clear()
+
+
+def card_meta(image: CardImage, seed: int, variant: str, atr: bytes) -> dict[str, str]:
+    """A new card's ``meta`` rows: format, seed, variant, issuance date, ATR (hex), serial, the
+    holder as JSON (every persona field but the PINs), and the TEST label."""
+    persona = image.persona
+    holder = {
+        f.name: _json_value(getattr(persona, f.name)) for f in fields(persona) if f.name != "pins"
+    }
+    return {
+        "format": "mynumber-card-emulator card",
+        "seed": str(seed),
+        "variant": variant,
+        "issued": image.issued.isoformat(),
+        "atr": atr.hex().upper(),
+        "serial": image.serial,
+        "holder": json.dumps(holder, ensure_ascii=False, sort_keys=True),
+        "test_card": "synthetic holder, test keys: not a real identity",
+    }
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
