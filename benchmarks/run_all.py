@@ -29,6 +29,8 @@ RESULTS = HERE / "results.md"
 README = REPO / "README.md"
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 NOT_TABLED = {"bench_pcsc"}
+# The order of the issues' tables; scripts not listed follow in name order.
+ORDER = ["bench_sign", "bench_first_sign", "bench_fresh_process", "bench_create", "bench_init"]
 
 
 def _cpu_model() -> str:
@@ -62,7 +64,10 @@ def main() -> int:
     parser.add_argument("--pcsc", action="store_true", help="also run bench_pcsc.py (under flock)")
     args = parser.parse_args()
 
-    scripts = sorted(p for p in HERE.glob("bench_*.py") if p.stem not in NOT_TABLED)
+    scripts = sorted(
+        (p for p in HERE.glob("bench_*.py") if p.stem not in NOT_TABLED),
+        key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else len(ORDER), p.stem),
+    )
     if args.only:
         scripts = [p for p in scripts if p.stem in args.only]
     rows: list[dict[str, str]] = []
@@ -73,7 +78,7 @@ def main() -> int:
             command = [sys.executable, str(script), "--json", out.name]
             if args.rounds:
                 command += ["--rounds", str(args.rounds)]
-            print(f"$ {' '.join(command[1:2])}", flush=True)
+            print(f"$ {Path(command[1]).relative_to(REPO)}", flush=True)
             done = subprocess.run(command, cwd=REPO)
             if done.returncode != 0:
                 failed.append(script.stem)
