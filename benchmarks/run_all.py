@@ -30,7 +30,14 @@ README = REPO / "README.md"
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 NOT_TABLED = {"bench_pcsc"}
 # The order of the issues' tables; scripts not listed follow in name order.
-ORDER = ["bench_sign", "bench_first_sign", "bench_fresh_process", "bench_create", "bench_init"]
+ORDER = [
+    "bench_sign",
+    "bench_first_sign",
+    "bench_fresh_process",
+    "bench_keys",
+    "bench_create",
+    "bench_init",
+]
 
 
 def _cpu_model() -> str:
