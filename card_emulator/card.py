@@ -89,11 +89,12 @@ class Card:
         from card_emulator.issuance import issue_card  # heavy (key generation): import on use
 
         cache_key = templates.key(cls, seed, issued, variant, atr, **overrides)
-        template = templates.lookup(cache_key)
+        template = None if cache_key is None else templates.lookup(cache_key)
         if template is None:
             image = issue_card(seed, issued=issued, variant=variant, **overrides)
             template = templates.Template(image, templates.card_meta(image, seed, variant, atr))
-            templates.remember(cache_key, template)
+            if cache_key is not None:
+                templates.remember(cache_key, template)
         if path is None and template.card is not None:
             return template.card.clone()
         image = template.image
@@ -111,7 +112,7 @@ class Card:
         )
         card = cls(store)
         card.created_pins = dict(image.pins)
-        if path is not None:
+        if path is not None or cache_key is None:
             return card
         card._memory.check()  # parse and check the keys once; every clone shares them
         template.card = card

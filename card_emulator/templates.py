@@ -6,8 +6,8 @@ counter, in a fraction of a millisecond instead of the 10–15 ms of issuing it 
 the PIN hashes). ``Card.create(path, ...)`` reuses the issued content (the :class:`CardImage`) but
 hashes its PINs afresh with new salts, as every card file gets its own.
 
-The arguments are the key (their ``repr``, so ``1``, ``True`` and ``1.0`` are told apart); at most
-:data:`LIMIT` templates are kept, least recently used dropped first. Thread-safe.
+The arguments are the key (see :func:`key`; arguments that cannot be hashed are not cached); at
+most :data:`LIMIT` templates are kept, least recently used dropped first. Thread-safe.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ __all__ = ["LIMIT", "Template", "card_meta", "clear", "key", "lookup", "remember
 LIMIT = 64
 
 _lock = threading.Lock()
-_templates: OrderedDict[str, Template] = OrderedDict()
+_templates: OrderedDict[Hashable, Template] = OrderedDict()
 
 
 @dataclass(slots=True)
@@ -41,12 +42,22 @@ class Template:
     card: Card | None = field(default=None)
 
 
-def key(*parts: Any, **named: Any) -> str:
-    """The cache key of ``Card.create``'s arguments."""
-    return repr((parts, sorted(named.items())))
+def key(*parts: Any, **named: Any) -> Hashable | None:
+    """The cache key of ``Card.create``'s arguments, or None when one of them is unhashable (such
+    a call is not cached). Each value counts with its type and its ``repr`` as well as by
+    equality, so ``1``, ``True`` and ``1.0`` — or ``(1,)`` and ``(True,)`` — are told apart, and
+    values whose ``repr`` hides them (``InitialPins``) still compare by value."""
+    typed = tuple((type(v), v, repr(v)) for v in parts) + tuple(
+        (name, type(v), v, repr(v)) for name, v in sorted(named.items())
+    )
+    try:
+        hash(typed)
+    except TypeError:
+        return None
+    return typed
 
 
-def lookup(cache_key: str) -> Template | None:
+def lookup(cache_key: Hashable) -> Template | None:
     """The template of these arguments, if this process issued it and still keeps it."""
     with _lock:
         template = _templates.get(cache_key)
@@ -55,7 +66,7 @@ def lookup(cache_key: str) -> Template | None:
         return template
 
 
-def remember(cache_key: str, template: Template) -> None:
+def remember(cache_key: Hashable, template: Template) -> None:
     """Keep ``template`` for these arguments (dropping the least recently used past LIMIT)."""
     with _lock:
         _templates[cache_key] = template

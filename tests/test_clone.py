@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from card_emulator import Card, templates
 from card_emulator.errors import CardFileError
+from card_emulator.persona import InitialPins
 from card_emulator.rules import PinName
 from tests.helpers import send, verify
 
@@ -115,7 +116,24 @@ def test_arguments_that_compare_equal_are_not_confused() -> None:
     Card.create(None, seed=1)
     with pytest.raises(TypeError):
         Card.create(None, seed=True)  # type: ignore[arg-type]
-    assert templates.key(1) != templates.key(True) != templates.key(1.0)
+    assert len({templates.key(1), templates.key(True), templates.key(1.0)}) == 3
+    assert templates.key((1,)) != templates.key((True,))
+    assert templates.key([1]) is None  # unhashable: such a call is simply not cached
+
+
+def test_overrides_whose_repr_hides_them_still_make_different_cards() -> None:
+    one = InitialPins(
+        signing="ABC123", user_auth="1111", resident_registry="2222", text_input_helper="3333"
+    )
+    two = InitialPins(
+        signing="ABC123", user_auth="4444", resident_registry="2222", text_input_helper="3333"
+    )
+    assert repr(one) == repr(two)
+    first = Card.create(None, seed=1, pins=one)
+    second = Card.create(None, seed=1, pins=two)
+    assert first.created_pins is not None and second.created_pins is not None
+    assert first.created_pins[PinName.USER_AUTH] == "1111"
+    assert second.created_pins[PinName.USER_AUTH] == "4444"
 
 
 OPS = st.lists(
