@@ -6,7 +6,6 @@ copy never runs ahead of what is durable.
 
 from __future__ import annotations
 
-import copy
 from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -18,35 +17,34 @@ from card_emulator.store import CardStore
 
 
 class CardMemory:
-    def __init__(self, store: CardStore) -> None:
+    def __init__(self, store: CardStore, *, source: CardMemory | None = None) -> None:
+        """The memory of the card in ``store``, read from it — or, for ``Card.clone``, taken from
+        ``source``, a memory whose store holds the same rows (no re-reading). Bytes, PIN records
+        and parsed keys are immutable and shared with ``source``; every container is copied, so a
+        write on one card never shows on the other. Runtime state set up here starts afresh."""
         self.store = store
-        self._files = store.files()
-        self._records = store.records()
-        self._key_der = store.keys()
         self._keys: dict[tuple[AppName, int], CardKey] = {}  # parsed on first use, then kept
-        self._pins = store.pins()
+        if source is None:
+            self._files = store.files()
+            self._records = store.records()
+            self._key_der = store.keys()
+            self._pins = store.pins()
+        else:
+            self._files = dict(source._files)
+            self._records = {location: list(rows) for location, rows in source._records.items()}
+            self._key_der = dict(source._key_der)
+            self._keys.update(source._keys)
+            self._pins = dict(source._pins)
+            if "meta" in source.__dict__:
+                self.__dict__["meta"] = dict(source.meta)
 
     @cached_property
     def meta(self) -> dict[str, str]:
         return self.store.meta()
 
     def copy_to(self, store: CardStore) -> CardMemory:
-        """This memory over ``store``, which holds the same rows (``Card.clone``): no re-reading.
-
-        Bytes, PIN records and parsed keys are immutable and shared; every container is copied, so
-        a write on one card never shows on the other. (State added to this class must be copied
-        here too.)
-        """
-        clone = copy.copy(self)
-        clone.store = store
-        clone._files = dict(self._files)
-        clone._records = {location: list(rows) for location, rows in self._records.items()}
-        clone._key_der = dict(self._key_der)
-        clone._keys = dict(self._keys)
-        clone._pins = dict(self._pins)
-        if "meta" in self.__dict__:
-            clone.__dict__["meta"] = dict(self.meta)
-        return clone
+        """This memory over ``store``, which holds the same rows (``Card.clone``)."""
+        return CardMemory(store, source=self)
 
     def check(self) -> None:
         """Raise if a key or a PIN record the card would use later cannot be used."""
