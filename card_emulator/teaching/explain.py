@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apdu import redact_command, retries_left
 from card_emulator.rules import (
@@ -23,8 +23,12 @@ from card_emulator.rules import (
     FileKind,
     PinName,
 )
-from card_emulator.teaching.i18n import Lang, Text, pick
-from card_emulator.teaching.render import display_width
+from card_emulator.teaching.commands import card_reason, instruction_name, length_problem
+from card_emulator.teaching.i18n import Lang, Text, count, pick
+from card_emulator.teaching.render import display_width, table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 class ExchangeLike(Protocol):
@@ -378,6 +382,9 @@ ACTION_NAMES: dict[str, Text] = {
     "change": Text("CHANGE: set a new PIN", "暗証番号の変更"),
     "sign": Text("COMPUTE DIGITAL SIGNATURE", "電子署名の計算"),
     "get_challenge": Text("GET CHALLENGE (random bytes)", "GET CHALLENGE(乱数取得)"),
+    "select_mf": Text("SELECT the master file", "MFの選択"),
+    "get_response": Text("GET RESPONSE", "GET RESPONSE(続きの取得)"),
+    "get_data": Text("GET DATA", "GET DATA(データ取得)"),
     "power": Text("power / reset", "電源・リセット"),
     "unknown": Text("a command this card does not know", "このカードが知らないコマンド"),
 }
@@ -489,19 +496,25 @@ _LABELS: dict[str, Text] = {
     "answer": Text("Answer", "応答"),
     "next": Text("Next wrong", "次の誤入力"),
     "others": Text("Other PINs", "他の暗証番号"),
-    "card": Text("Card says", "カードの理由(英語)"),
+    "card": Text("Card says", "カードの理由"),
 }
 
 _PIN_ACTIONS = frozenset({"verify", "query", "change"})
 
 
 def tries_phrase(n: int) -> str:
-    """``"1 try"``, ``"3 tries"``."""
-    return f"{n} try" if n == 1 else f"{n} tries"
+    """``"1 try"``, ``"3 tries"`` (English; Japanese has no plural)."""
+    return count(Lang.EN, n, "try", "tries", "回")
 
 
 # A 9000 that means more than "normal end", by the command it answers.
 _SUCCESS: dict[str, Text] = {
+    "select_app": Text(
+        "the application is selected; PINs verified before are no longer verified",
+        "APを選択しました。それまでの照合済み状態は消えます",
+    ),
+    "select_ef": Text("the file (EF) is selected", "EFを選択しました"),
+    "select_mf": Text("selected", "選択しました"),
     "verify": Text(
         "correct value: the counter is back to its maximum", "一致: 残り回数は最大値に戻りました"
     ),
@@ -542,10 +555,33 @@ def _answer(exchange: ExchangeLike, lang: str) -> str:
     return f"{sw:04X} {specific(lang)}"
 
 
+def command_name(exchange: ExchangeLike, lang: str) -> str:
+    """What the command is: the card's reading of it, else its instruction by CLA/INS (a known
+    instruction with bad length bytes is named, with what is wrong), else "unknown"."""
+    if exchange.action in ACTION_NAMES and exchange.action != "unknown":
+        return ACTION_NAMES[exchange.action](lang)
+    name = instruction_name(exchange.command)
+    if name is None:
+        return ACTION_NAMES["unknown"](lang)
+    if exchange.reason == "malformed APDU":
+        return f"{name(lang)}{pick(lang, ': ', ': ')}{length_problem(exchange.command)(lang)}"
+    return name(lang)
+
+
+def reason_text(exchange: ExchangeLike, lang: str) -> str:
+    """The card's reason in ``lang``; "" when there is none or no Japanese for it in Japanese."""
+    if not exchange.reason:
+        return ""
+    known = card_reason(exchange.reason)
+    if known is not None:
+        return known(lang)
+    return "" if lang == Lang.JA else exchange.reason
+
+
 def explain_exchange(exchange: ExchangeLike, lang: str) -> str:
     """Lines explaining one command and the card's answer; never shows VERIFY/CHANGE data."""
     rows: list[tuple[str, str]] = []
-    action = ACTION_NAMES.get(exchange.action, ACTION_NAMES["unknown"])(lang)
+    action = command_name(exchange, lang)
     rows.append(("command", f"{redact_command(exchange.command)} — {action}"))
     if exchange.app is not None:
         rows.append(("app", app_name(exchange.app, lang)))
@@ -575,11 +611,43 @@ def explain_exchange(exchange: ExchangeLike, lang: str) -> str:
         rows.append(("next", next_wrong_entry(pin, exchange.tries_left, lang)))
         if exchange.action != "query" or exchange.tries_left == 0:
             rows.append(("others", unaffected_pins(pin, lang)))
-    if exchange.reason:
-        rows.append(("card", exchange.reason))
+    reason = reason_text(exchange, lang)
+    if reason and exchange.sw != 0x9000:
+        rows.append(("card", reason))
     width = max(display_width(_LABELS[key](lang)) for key, _ in rows)
     lines = []
     for key, text in rows:
         label = _LABELS[key](lang)
         lines.append(f"  {label}{' ' * (width - display_width(label))}  {text}")
     return "\n".join(lines)
+
+
+def explain_row(exchange: ExchangeLike, lang: str) -> tuple[str, str, str]:
+    """One exchange in one row: the command (redacted) and what it is, the status word, and the
+    answer in plain words with the PIN's tries and what one more wrong entry would do."""
+    command = f"{redact_command(exchange.command)}\n{command_name(exchange, lang)}"
+    parts = [_answer(exchange, lang).split(" ", 1)[-1]]
+    pin = exchange.pin
+    if pin is not None and exchange.tries_left is not None:
+        spec = PIN_SPECS[pin]
+        parts.append(pick(lang, f"{spec.name_en}: {exchange.tries_left}/{spec.max_tries}",
+                          f"{spec.name_ja}: 残り{exchange.tries_left}/{spec.max_tries}回"))  # fmt: skip
+        if exchange.action in _PIN_ACTIONS and exchange.action != "query":
+            parts.append(next_wrong_entry(pin, exchange.tries_left, lang))
+    elif pin is not None and exchange.sw == 0x6982:
+        parts.append(pick(lang, f"VERIFY the {pin_name(pin, lang)} first",
+                          f"先に{pin_name(pin, lang)}の照合が必要"))  # fmt: skip
+    reason = reason_text(exchange, lang)
+    if reason and exchange.sw != 0x9000 and exchange.action not in _PIN_ACTIONS:
+        parts.append(pick(lang, f"card: {reason}", f"カード: {reason}"))
+    data = len(exchange.response) - 2
+    if data > 0:
+        parts.insert(0, pick(lang, f"{data} bytes of data", f"データ{data}バイト"))
+    return command, f"{exchange.sw:04X}", pick(lang, "; ", "。").join(p for p in parts if p)
+
+
+def explain_table(exchanges: Iterable[ExchangeLike], lang: str) -> Table:
+    """Every exchange as one row of a table that wraps to the terminal (``--explain``)."""
+    headers = ["#", pick(lang, "Command", "コマンド"), "SW", pick(lang, "Meaning", "意味")]
+    rows = [[str(i), *explain_row(exchange, lang)] for i, exchange in enumerate(exchanges, 1)]
+    return table(headers, rows, no_wrap=(0, 2))
