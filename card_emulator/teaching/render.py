@@ -76,7 +76,7 @@ def styled(text: str, style: Style | None = None) -> RichText:
 # Japanese line breaking (禁則処理, simplified): a line may break between any two wide characters
 # but never inside an ASCII token ("6:30", "63C0", "EF 0001"), never before closing punctuation and
 # never after an opening bracket. rich breaks at spaces only, so Japanese cells get this renderable.
-_UNIT = re.compile(r"[\x21-\x7e\uff5e]+|\s+|.", re.DOTALL)
+_UNIT = re.compile(r"\[[^\]\n]{1,16}\]|[\x21-\x7e\uff5e]+|\s+|.", re.DOTALL)
 _NO_LINE_START = set("、。，．・ー)」』】〕！？：；,.:;!?%") | {")"}
 _NO_LINE_END = set("(「『【〔[")
 _WIDE = re.compile("[\u3000-\u9fff\uff00-\uffef]")
@@ -166,9 +166,7 @@ def table(
     for i, header in enumerate(headers):
         result.add_column(header, overflow="fold", no_wrap=i in no_wrap)
     for row in rows:
-        result.add_row(
-            *(wrappable(cell) if isinstance(cell, str) else _rewrap(cell) for cell in row)
-        )
+        result.add_row(*(_cell(cell) for cell in row))
     return result
 
 

@@ -217,8 +217,13 @@ def _reset_outcome(action: Action, outcome: resets.ResetOutcome) -> Text:
         return Text(
             "reset: new value, full tries, unlocked", "再設定完了: 新しい値、回数は最大、ロック解除"
         )
-    first = outcome.refusals[0].text if outcome.refusals else Text("refused", "不可")
-    return Text("refused: " + first.en, "不可: " + first.ja)
+    if not outcome.refusals:
+        return Text("refused", "不可")
+    first = outcome.refusals[0]
+    return Text(
+        f"refused: {first.text.en} [{first.source.label('en')}]",
+        f"不可: {first.text.ja} [{first.source.label('ja')}]",
+    )
 
 
 def _check(entry: TimelineEntry) -> tuple[str, ...]:
