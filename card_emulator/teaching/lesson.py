@@ -21,7 +21,7 @@ from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
 from card_emulator.teaching.changes import CHANGE_PLACES, CHANGE_RULES
 from card_emulator.teaching.explain import explain_status_word, next_wrong_entry
-from card_emulator.teaching.i18n import Lang, Text
+from card_emulator.teaching.i18n import Lang, Text, count
 from card_emulator.teaching.pin_ops import CLI_PIN_NAME, near_miss, parse_pin
 from card_emulator.teaching.sources import SEEDS, Source, seeds
 
@@ -61,10 +61,6 @@ SERVICE_BY_KEY = {service.key: service for service in SERVICES}
 
 class LessonError(ValueError):
     """A request the lesson cannot carry out (unknown PIN, service, scenario): one line."""
-
-
-def _both(render: Any) -> dict[str, str]:
-    return {"en": render(Lang.EN), "ja": render(Lang.JA)}
 
 
 def _wrong_value(pin: PinName, right: str) -> str:
@@ -138,10 +134,11 @@ class Lesson:
         if not 1 <= days <= 366:
             raise LessonError("days must be 1 to 366")
         self.day += days
+        later = count(Lang.EN, days, "day", "days", "日")
         self._log(None, "advance", None, Text(
-            f"{days} day(s) later: the counters are as they were — time does not reset them",
+            f"{later} later: the counters are as they were — time does not reset them",
             f"{days}日後: 残り回数はそのまま。時間がたっても戻りません",
-        ), seeds("004"))  # fmt: skip
+        ), seeds("004"), ok=True)  # fmt: skip
         return self.state()
 
     def enter(self, pin_name: str, value: str, service: str | None = None) -> dict[str, Any]:
@@ -232,7 +229,7 @@ class Lesson:
                 Text("Refused: " + first.text.en, "受け付けられません: " + first.text.ja),
                 first.source,
             )
-        entry = self._log(None, "reset", pin, text, source, outcome.verify_sw)
+        entry = self._log(None, "reset", pin, text, source, outcome.verify_sw, outcome.done)
         return {**self._result(entry), "done": outcome.done,
                 "plan": self.plan(pin_name, channel, applicant, year, other_known)}  # fmt: skip
 
@@ -297,7 +294,7 @@ class Lesson:
         return Text(explain_status_word(sw, Lang.EN), explain_status_word(sw, Lang.JA))
 
     def _log(self, service: Service | None, kind: str, pin: PinName | None, text: Text,
-             source: Source, sw: int | None = None) -> dict[str, Any]:  # fmt: skip
+             source: Source, sw: int | None = None, ok: bool = False) -> dict[str, Any]:  # fmt: skip
         status = self.card.issuer.pin_status(pin) if pin else None
         entry = {
             "n": len(self.timeline) + 1,
@@ -311,6 +308,7 @@ class Lesson:
             "remaining": status.remaining if status else None,
             "max": status.max_tries if status else None,
             "locked": bool(status and status.locked),
+            "ok": ok or sw == 0x9000,
             "text": text.as_dict(),
             "source": source.as_dict(),
         }
