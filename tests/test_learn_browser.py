@@ -35,6 +35,7 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
 
 from selenium import webdriver  # noqa: E402 - only once the browser is known to exist
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -137,6 +138,7 @@ def screenshot(driver: Any, name: str, width: int = 1200) -> None:
         return
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(width, min(int(height) + 40, 4200))
+    driver.execute_script("window.scrollTo(0, 0)")
     time.sleep(0.2)
     Path(SHOTS).mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(Path(SHOTS) / f"{name}.png"))
@@ -212,7 +214,12 @@ def test_a_whole_lesson(server: str, browser: Any, lang: str) -> None:
     click(driver, "wizard-kiosk")
     click(driver, "wizard-2024")
     click(driver, "wizard-plan")
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="refusal-kiosk_2024_signing_only"]'))
+    wait(
+        driver,
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, '[data-testid="refusal-kiosk_2024_signing_only"]'
+        ),
+    )
     driver.find_element(By.CSS_SELECTOR, 'input[name="channel"][value="window"]').click()
     click(driver, "wizard-plan")
     wait(driver, lambda d: by_id(d, "plan-visits").text.endswith("1"))
@@ -249,7 +256,9 @@ def test_keyboard_alone_and_a_phone_sized_window(server: str, browser: Any) -> N
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})  # fmt: skip
     try:
-        wait(driver, lambda d: d.execute_script("return document.documentElement.clientWidth") == 390)
+        wait(
+            driver, lambda d: d.execute_script("return document.documentElement.clientWidth") == 390
+        )
         # Nothing wider than the phone's screen.
         overflow = driver.execute_script("""
             const w = document.documentElement.clientWidth;
@@ -257,9 +266,10 @@ def test_keyboard_alone_and_a_phone_sized_window(server: str, browser: Any) -> N
               .filter((e) => e.getBoundingClientRect().right > w + 1)
               .map((e) => e.tagName + '.' + e.className);""")
         assert overflow == []
-        # Tab from the top reaches the skip link, which jumps to the PIN pad.
-        body = driver.find_element(By.TAG_NAME, "body")
-        body.send_keys(Keys.TAB)
+        # On a freshly loaded page, the first Tab reaches the skip link, which jumps to the pad.
+        driver.get(server)
+        wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        ActionChains(driver).send_keys(Keys.TAB).perform()
         active = driver.switch_to.active_element
         assert active.get_attribute("class") == "skip"
         active.send_keys(Keys.ENTER)
@@ -282,6 +292,7 @@ def test_keyboard_alone_and_a_phone_sized_window(server: str, browser: Any) -> N
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                    {"width": 390, "height": min(int(height), 4000),
                                     "deviceScaleFactor": 1, "mobile": True})  # fmt: skip
+            driver.execute_script("window.scrollTo(0, 0)")
             time.sleep(0.3)
             driver.save_screenshot(str(Path(SHOTS) / "learn-phone.en.png"))
     finally:

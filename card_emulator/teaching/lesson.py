@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
 from card_emulator.teaching.changes import CHANGE_PLACES, CHANGE_RULES
-from card_emulator.teaching.explain import explain_status_word, next_wrong_entry
+from card_emulator.teaching.explain import explain_status_word
 from card_emulator.teaching.i18n import Lang, Text, count
 from card_emulator.teaching.pin_ops import CLI_PIN_NAME, near_miss, parse_pin
 from card_emulator.teaching.sources import SEEDS, Source, seeds
@@ -57,6 +57,27 @@ SERVICES: tuple[Service, ...] = (
             PinName.TEXT_INPUT_HELPER, seeds("004")),
 )  # fmt: skip
 SERVICE_BY_KEY = {service.key: service for service in SERVICES}
+
+
+# Where a locked PIN is reset (seeds 002, 004): the window always; a kiosk for the JPKI PINs under
+# the 2025 rule (for the signing password under the 2024 rule too).
+_WHERE_TO_RESET: dict[PinName, Text] = {
+    PinName.SIGNING: Text(
+        "Only a reset unlocks it: at the municipal window, or at a convenience-store kiosk with the "
+        "user-authentication PIN.",
+        "ロック解除は再設定のみ: 市区町村の窓口、またはコンビニのキオスク端末(利用者証明用の暗証番号が必要)。",
+    ),
+    PinName.USER_AUTH: Text(
+        "Only a reset unlocks it: at the municipal window, or (2025 rule) at a convenience-store "
+        "kiosk with the signing password.",
+        "ロック解除は再設定のみ: 市区町村の窓口、または(2025年のルール)コンビニのキオスク端末"
+        "(署名用の暗証番号が必要)。",
+    ),
+    PinName.RESIDENT_REGISTRY: Text(
+        "Only a reset unlocks it, at the municipal window.",
+        "ロック解除は市区町村の窓口での再設定のみです。",
+    ),
+}
 
 
 class LessonError(ValueError):
@@ -270,27 +291,36 @@ class Lesson:
 
     @staticmethod
     def _verify_text(pin: PinName, sw: int, tries: int | None) -> Text:
+        """What the card's answer means for a learner: in words, without status words."""
         spec = PIN_SPECS[pin]
+        where = _WHERE_TO_RESET.get(pin, _WHERE_TO_RESET[PinName.RESIDENT_REGISTRY])
         if sw == 0x9000:
             return Text(
                 f"Right PIN: the card restores all {spec.max_tries} tries.",
                 f"正しい暗証番号: 残り回数は{spec.max_tries}回に戻ります。",
             )
-        if sw == 0x6984:
-            return Text(
-                "Locked: the card refuses even the right PIN. "
-                + next_wrong_entry(pin, 0, Lang.EN).split(": ", 1)[-1],
-                "ロック中: 正しい暗証番号でも使えません。"
-                + next_wrong_entry(pin, 0, Lang.JA).split(": ", 1)[-1],
-            )
+        if sw == 0x6984 or tries == 0:
+            head = (
+                Text("Locked: the card refuses even the right PIN. ",
+                     "ロック中: 正しい暗証番号でも使えません。")
+                if sw == 0x6984
+                else Text("Wrong PIN: no tries left, the PIN is now LOCKED. ",
+                          "暗証番号が違います: 残り回数がなくなり、ロックされました。")
+            )  # fmt: skip
+            return Text(head.en + where.en, head.ja + where.ja)
         if tries is not None:
-            head = Text(f"Wrong PIN: {tries} of {spec.max_tries} left. ",
-                        f"暗証番号が違います: 残り{tries}回(最大{spec.max_tries}回)。")  # fmt: skip
-            if tries == 0:
-                head = Text("Wrong PIN: no tries left, the PIN is now LOCKED. ",
-                            "暗証番号が違います: 残り回数がなくなり、ロックされました。")  # fmt: skip
-            return Text(head.en + next_wrong_entry(pin, tries, Lang.EN),
-                        head.ja + next_wrong_entry(pin, tries, Lang.JA))  # fmt: skip
+            after = (
+                Text("The next wrong entry locks it.", "次に間違えるとロックされます。")
+                if tries == 1
+                else Text(f"The next wrong entry leaves {tries - 1}.",
+                          f"次に間違えると残り{tries - 1}回です。")
+            )  # fmt: skip
+            return Text(
+                f"Wrong PIN: {tries} of {spec.max_tries} tries left. {after.en} The count stays "
+                "on the card across days and services; one right entry restores it.",
+                f"暗証番号が違います: 残り{tries}回(最大{spec.max_tries}回)。{after.ja}"
+                "回数は日付やサービスをまたいでカードに残り、正しく1回入力すると戻ります。",
+            )
         return Text(explain_status_word(sw, Lang.EN), explain_status_word(sw, Lang.JA))
 
     def _log(self, service: Service | None, kind: str, pin: PinName | None, text: Text,

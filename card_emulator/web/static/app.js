@@ -135,7 +135,7 @@ function drawPins() {
           el("span", { "data-testid": `tries-${pin.pin}`, "data-state": state, class: "number" },
             String(remaining)),
           ` / ${pin.max}`),
-        el("span", { class: `state-word ${state}` }, pin.locked ? `🔒 ${stateWord}` : stateWord)),
+        el("span", { class: `state-word ${state}` }, stateWord)),
       el("p", { class: "small" }, el("strong", {}, `${t("used_for")}: `), pick(pin.purpose)),
       el("p", { class: "small" }, el("strong", {}, `${t("format")}: `), pick(pin.format), " ",
         cite({ seeds: [{ number: "004" }] })),
