@@ -148,9 +148,9 @@ def learner_dot(lang: str = Lang.EN) -> str:
     )
     kiosk_label = pick(
         lang,
-        "Convenience-store kiosk, 6:30-23:00\\nreserve in the smartphone app first\\n"
+        "Convenience-store kiosk (2025 rule), 6:30-23:00\\nreserve in the smartphone app first\\n"
         "needs the OTHER certificate PIN",
-        "コンビニのキオスク端末 6:30~23:00\\n先にスマートフォンアプリで予約\\n"
+        "コンビニのキオスク端末(2025年のルール)6:30~23:00\\n先にスマートフォンアプリで予約\\n"
         "もう一方の電子証明書の暗証番号が必要",
     )
     lines.append(f'  kiosk [label="{kiosk_label}", fillcolor="#e6f4ea"];')
