@@ -220,7 +220,9 @@ def test_the_learners_diagram_comes_from_the_rules_without_status_words(lang: La
     for pin in USER_PINS:
         spec = PIN_SPECS[pin]
         assert ("●" * spec.max_tries) in dot  # the full counter as dots
-        assert f"{pin.value} -> {pin.value}_locked" in dot and f"{pin.value}_locked -> window" in dot
+        assert (
+            f"{pin.value} -> {pin.value}_locked" in dot and f"{pin.value}_locked -> window" in dot
+        )
         assert (spec.name_ja if lang == Lang.JA else spec.name_en) in dot
     assert "signing_locked -> kiosk" in dot and "user_auth_locked -> kiosk" in dot
     assert "resident_registry_locked -> kiosk" not in dot  # 4-digit PINs: the window only

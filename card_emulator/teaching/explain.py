@@ -8,6 +8,7 @@ Status words: card-interface.md §9; PIN lifecycle: card-interface.md §10.2, pi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -555,7 +556,7 @@ def _answer(exchange: ExchangeLike, lang: str) -> str:
     return f"{sw:04X} {specific(lang)}"
 
 
-def command_name(exchange: ExchangeLike, lang: str) -> str:
+def command_name(exchange: ExchangeLike, lang: str, *, with_problem: bool = True) -> str:
     """What the command is: the card's reading of it, else its instruction by CLA/INS (a known
     instruction with bad length bytes is named, with what is wrong), else "unknown"."""
     if exchange.action in ACTION_NAMES and exchange.action != "unknown":
@@ -563,8 +564,8 @@ def command_name(exchange: ExchangeLike, lang: str) -> str:
     name = instruction_name(exchange.command)
     if name is None:
         return ACTION_NAMES["unknown"](lang)
-    if exchange.reason == "malformed APDU":
-        return f"{name(lang)}{pick(lang, ': ', ': ')}{length_problem(exchange.command)(lang)}"
+    if with_problem and exchange.reason == "malformed APDU":
+        return f"{name(lang)}: {length_problem(exchange.command)(lang)}"
     return name(lang)
 
 
@@ -622,11 +623,27 @@ def explain_exchange(exchange: ExchangeLike, lang: str) -> str:
     return "\n".join(lines)
 
 
+def redacted(command: bytes, lang: str) -> str:
+    """The command as hex with any PIN redacted, the redaction worded in ``lang``."""
+    text = redact_command(command)
+    if lang == Lang.JA:
+        text = re.sub(r"<(\d+) bytes? redacted>", r"<\1バイト非表示>", text)
+    return text
+
+
 def explain_row(exchange: ExchangeLike, lang: str) -> tuple[str, str, str]:
     """One exchange in one row: the command (redacted) and what it is, the status word, and the
     answer in plain words with the PIN's tries and what one more wrong entry would do."""
-    command = f"{redact_command(exchange.command)}\n{command_name(exchange, lang)}"
+    command = (
+        f"{redacted(exchange.command, lang)}\n{command_name(exchange, lang, with_problem=False)}"
+    )
     parts = [_answer(exchange, lang).split(" ", 1)[-1]]
+    if exchange.reason == "malformed APDU" and instruction_name(exchange.command) is not None:
+        name = instruction_name(exchange.command)
+        assert name is not None
+        parts.insert(0, f"{name(lang)}: {length_problem(exchange.command)(lang)}")
+    if exchange.action == "select_ef" and exchange.app is not None and exchange.fid is not None:
+        parts.append(_file_line(exchange.app, exchange.fid, lang))
     pin = exchange.pin
     if pin is not None and exchange.tries_left is not None:
         spec = PIN_SPECS[pin]
@@ -637,13 +654,14 @@ def explain_row(exchange: ExchangeLike, lang: str) -> tuple[str, str, str]:
     elif pin is not None and exchange.sw == 0x6982:
         parts.append(pick(lang, f"VERIFY the {pin_name(pin, lang)} first",
                           f"先に{pin_name(pin, lang)}の照合が必要"))  # fmt: skip
-    reason = reason_text(exchange, lang)
+    reason = "" if exchange.reason == "malformed APDU" else reason_text(exchange, lang)
     if reason and exchange.sw != 0x9000 and exchange.action not in _PIN_ACTIONS:
         parts.append(pick(lang, f"card: {reason}", f"カード: {reason}"))
     data = len(exchange.response) - 2
     if data > 0:
         parts.insert(0, pick(lang, f"{data} bytes of data", f"データ{data}バイト"))
-    return command, f"{exchange.sw:04X}", pick(lang, "; ", "。").join(p for p in parts if p)
+    parts = [p.rstrip("。.") for p in parts if p]
+    return command, f"{exchange.sw:04X}", pick(lang, "; ", "。").join(parts) + pick(lang, ".", "。")
 
 
 def explain_table(exchanges: Iterable[ExchangeLike], lang: str) -> Table:
