@@ -33,7 +33,7 @@ fi
 needed+=(chromium chromium-driver fonts-ipafont-gothic graphviz)
 # apt-get one at a time on a shared machine: the same lock file as every helper script here.
 if command -v flock >/dev/null 2>&1; then
-    flock /tmp/mynacard-apt.lock scripts/pcsc-stack.sh install-packages "${needed[@]}"
+    flock -o /tmp/mynacard-apt.lock scripts/pcsc-stack.sh install-packages "${needed[@]}"
 else
     scripts/pcsc-stack.sh install-packages "${needed[@]}"
 fi
