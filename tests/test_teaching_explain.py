@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from apdu import redact_command
 from card_emulator import Card
 from card_emulator.rules import FILE_RULES, PIN_SPECS, USER_PINS, AppName, FileKind, PinName
-from card_emulator.teaching.explain import (
+from card_emulator.teaching.explain import explain_exchange
+from card_emulator.teaching.i18n import Lang
+from card_emulator.teaching.status_words import (
     CARD_STATUS_WORDS,
     STATUS_WORDS,
-    explain_exchange,
     explain_status_word,
     status_word_info,
 )
-from card_emulator.teaching.i18n import Lang
 from card_emulator.trace import Exchange
 from tests.helpers import query, select_app, select_ef, send, verify
 

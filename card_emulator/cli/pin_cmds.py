@@ -35,9 +35,10 @@ from card_emulator.cli.teach_util import (
 )
 from card_emulator.rules import PIN_SPECS, USER_PINS
 from card_emulator.teaching import reset as resets
-from card_emulator.teaching.explain import explain_status_word, next_wrong_entry, pin_name
+from card_emulator.teaching.explain import next_wrong_entry, pin_name
 from card_emulator.teaching.i18n import Lang, count, pick
 from card_emulator.teaching.render import Style, dots, styled, table, to_json
+from card_emulator.teaching.status_words import explain_status_word
 
 if TYPE_CHECKING:
     from rich.text import Text as RichText

@@ -26,9 +26,10 @@ from card_emulator.rules import (
     PinState,
     Transition,
 )
-from card_emulator.teaching.explain import APP_NAMES, STATUS_WORDS, pin_names
+from card_emulator.teaching.explain import APP_NAMES, pin_names
 from card_emulator.teaching.i18n import Lang, Text, pick
 from card_emulator.teaching.render import markdown_table
+from card_emulator.teaching.status_words import STATUS_WORDS
 
 REGENERATE = "mynacard diagram"  # also `python -m card_emulator.cli diagram`
 DOT_FILE, PNG_FILE, MARKDOWN_FILE = "pin-lifecycle.dot", "pin-lifecycle.png", "access-rules.md"

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
 from card_emulator.teaching.changes import CHANGE_PLACES, CHANGE_RULES
-from card_emulator.teaching.explain import explain_status_word
 from card_emulator.teaching.i18n import Lang, Text, count
 from card_emulator.teaching.pin_ops import CLI_PIN_NAME, near_miss, parse_pin
 from card_emulator.teaching.sources import SEEDS, Source, seeds
+from card_emulator.teaching.status_words import explain_status_word
 
 if TYPE_CHECKING:
     from card_emulator.card import Card

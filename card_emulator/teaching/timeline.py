@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from card_emulator.pin import PinStatus
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
-from card_emulator.teaching.explain import ExchangeLike, explain_status_word
+from card_emulator.teaching.explain import ExchangeLike
 from card_emulator.teaching.i18n import Text, count
 from card_emulator.teaching.scenario import Action, Event, Scenario, ScenarioError
+from card_emulator.teaching.status_words import explain_status_word
 
 if TYPE_CHECKING:
     from card_emulator.card import Card
