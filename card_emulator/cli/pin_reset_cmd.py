@@ -32,7 +32,7 @@ from card_emulator.cli.teach_util import (
 from card_emulator.rules import PIN_SPECS
 from card_emulator.teaching import reset as resets
 from card_emulator.teaching.i18n import Lang, count, pick
-from card_emulator.teaching.render import Style, styled, to_json
+from card_emulator.teaching.render import Style, bullets, styled, table, to_json
 
 
 @pin_app.command(
@@ -184,22 +184,25 @@ def print_reset(
     ), Style.BOLD)]  # fmt: skip
     if outcome.refusals:
         lines.append(styled(pick(lang, "Refused:", "受け付けられません:"), Style.ERROR))
-        lines += [f"  - {r.text(lang)} [{r.source.label(lang)}]" for r in outcome.refusals]
+        lines.append(
+            bullets([f"{r.text(lang)} [{r.source.label(lang)}]" for r in outcome.refusals])
+        )
         echo(*lines)
         return
     plan = outcome.plan
     if plan is not None:
         lines.append(pick(lang, f"Plan: {count(lang, plan.visits, 'visit', 'visits', '')}",
                           f"手順: 来庁・来店{plan.visits}回"))  # fmt: skip
-        for step in plan.steps:
-            mark = (pick(lang, f"visit {step.visit}", f"{step.visit}回目") if step.visit
-                    else pick(lang, "meanwhile", "その間"))  # fmt: skip
-            lines.append(f"  [{mark}] {step.where(lang)}: {step.what(lang)} "
-                         f"[{step.source.label(lang)}]")  # fmt: skip
-            lines += [
-                f"      {pick(lang, 'bring', '持ち物')}: {item(lang)}" for item in step.brings
-            ]
-        lines += [f"  * {note(lang)}" for note in plan.notes]
+        rows = [
+            [pick(lang, f"visit {step.visit}", f"{step.visit}回目") if step.visit
+             else pick(lang, "meanwhile", "その間"),
+             f"{step.where(lang)}: {step.what(lang)} [{step.source.label(lang)}]",
+             "\n".join(f"- {item(lang)}" for item in step.brings)]
+            for step in plan.steps
+        ]  # fmt: skip
+        lines.append(table(["", pick(lang, "Step", "手順"), pick(lang, "Bring", "持ち物")], rows,
+                           no_wrap=(0,)))  # fmt: skip
+        lines.append(bullets([note(lang) for note in plan.notes]))
     if not planned_only and outcome.done:
         done = pick(
             lang,

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text as RichText
 
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching import reset as resets
 from card_emulator.teaching.i18n import Lang, Text, choose_lang, pick
 from card_emulator.teaching.pin_ops import near_miss
-from card_emulator.teaching.render import console
+from card_emulator.teaching.render import console, fit_cell
 
 if TYPE_CHECKING:
     from card_emulator.card import Card
@@ -258,4 +259,4 @@ def echo(*lines: Any) -> None:
     """Print rich renderables or plain strings on stdout, wrapped to the terminal."""
     out = console()
     for line in lines:
-        out.print(line)
+        out.print(fit_cell(line) if isinstance(line, str | RichText) else line)

@@ -26,7 +26,7 @@ from card_emulator.rules import (
     PinState,
     Transition,
 )
-from card_emulator.teaching.explain import APP_NAMES, pin_names
+from card_emulator.teaching.explain import app_text, pin_names
 from card_emulator.teaching.i18n import Lang, Text, pick
 from card_emulator.teaching.render import markdown_table
 from card_emulator.teaching.status_words import STATUS_WORDS
@@ -261,7 +261,7 @@ def access_rules_markdown() -> str:
     for spec in PIN_SPECS.values():
         rows.append([
             f"{spec.name_en}<br>{spec.name_ja}",
-            f"{APP_NAMES[spec.app].en} EF {spec.fid:04X}",
+            f"{app_text(spec.app).en} EF {spec.fid:04X}",
             f"{spec.format.description_en}<br>{spec.format.description_ja}",
             str(spec.max_tries),
             "yes / 可" if spec.name in MAY_SHARE_VALUE else "",
@@ -274,7 +274,7 @@ def access_rules_markdown() -> str:
     )
     out += ["", "## Files and who opens them / ファイルとアクセス条件", ""]
     for app in AppName:
-        out += [f"### {APP_NAMES[app].en} / {APP_NAMES[app].ja}", ""]
+        out += [f"### {app_text(app).en} / {app_text(app).ja}", ""]
         rows = [
             [
                 f"{rule.fid:04X}",

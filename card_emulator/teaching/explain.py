@@ -101,7 +101,14 @@ def pin_names(pins: Iterable[PinName], lang: str, joiner: Text = _OR) -> str:
 
 
 def app_name(app: AppName, lang: str) -> str:
-    return f"{APP_NAMES[app](lang)} ({APP_AIDS[app].hex().upper()})"
+    aid = APP_AIDS.get(app)
+    return f"{app_text(app)(lang)}" + (f" ({aid.hex().upper()})" if aid else "")
+
+
+def app_text(app: AppName) -> Text:
+    """An application's name in both languages; an application added to the rules later and not
+    yet named here shows its identifier, so new rows render without code changes."""
+    return APP_NAMES.get(app) or Text(app.value, app.value)
 
 
 def _file_line(app: AppName, fid: int, lang: str) -> str:

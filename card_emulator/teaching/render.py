@@ -166,11 +166,11 @@ def table(
     for i, header in enumerate(headers):
         result.add_column(header, overflow="fold", no_wrap=i in no_wrap)
     for row in rows:
-        result.add_row(*(_cell(cell) for cell in row))
+        result.add_row(*(fit_cell(cell) for cell in row))
     return result
 
 
-def _cell(cell: str | RichText | WrappedJapanese) -> str | RichText | WrappedJapanese:
+def fit_cell(cell: str | RichText | WrappedJapanese) -> str | RichText | WrappedJapanese:
     """A cell that wraps as Japanese when it is Japanese; a styled cell keeps its style."""
     if isinstance(cell, str):
         return wrappable(cell)
