@@ -18,7 +18,21 @@ for _module in ("serve_cmd", "teach_cmds"):  # registered by their own modules
             raise
 
 
+def usage_line(mistake: typer.TyperException) -> str:
+    """A usage mistake as one line: ``mynacard pin verify: <what> (see 'mynacard pin verify -h')``.
+
+    click would print the usage, a hint and the error on three or four lines; one line is what
+    the rest of the CLI answers (DEVELOPERS.md: a CLI mistake is one line and a non-zero exit).
+    """
+    message = " ".join(mistake.format_message().split())
+    ctx = getattr(mistake, "ctx", None)
+    if ctx is None:
+        return f"mynacard: {message}"
+    return f"{ctx.command_path}: {message} (see '{ctx.command_path} -h')"
+
+
 def main(argv: list[str] | None = None) -> None:
+    """The ``mynacard`` entry point: exit 0 done, 1 the card or the rules said no, 2 a mistake."""
     try:
         # Without standalone mode typer returns the code of a `typer.Exit` instead of raising it.
         code = app(args=argv, prog_name="mynacard", standalone_mode=False)
@@ -28,12 +42,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("mynacard: aborted", err=True)
         sys.exit(1)
-    except typer.TyperException as mistake:  # usage errors: typer prints them with a hint
+    except typer.TyperException as mistake:
         show = getattr(mistake, "show", None)
-        if callable(show):
-            show()
+        if type(mistake).__name__ == "NoArgsIsHelpError" and callable(show):
+            show()  # a bare group (`mynacard`, `mynacard pin`): its help
         else:
-            typer.echo(f"mynacard: {mistake.format_message()}", err=True)
+            typer.echo(usage_line(mistake), err=True)
         sys.exit(mistake.exit_code)
     except (EmulatorError, ValueError, OSError) as error:
         typer.echo(f"mynacard: {error}", err=True)

@@ -1,6 +1,20 @@
-"""The typer application every command module registers on."""
+"""The typer application every command module registers on.
+
+Start-up is kept cheap (issue 10: ``mynacard --help`` within 0.2 s of a bare ``python``): the
+command modules import only typer and these small helpers at the top, and what a command needs
+(the card, ``cryptography``, ``rich``, the teaching tables, pyscard, the web package) inside its
+body. Help is click's plain text (``rich_markup_mode=None``): typer's rich help alone imports
+rich's Markdown and traceback machinery, about as long as everything else together. Plain help
+also lists a flag without a value placeholder (``--json``, never ``--json <bool>``).
+
+``-h`` is ``--help`` on every command; ``--version`` prints the installed version;
+``--install-completion`` / ``--show-completion`` install or print the shell completion (bash,
+zsh, fish, PowerShell; typer's, through click).
+"""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -9,6 +23,45 @@ app = typer.Typer(
     help="A software My Number Card (マイナンバーカード) for testing card-reading software. "
     "Test keys and synthetic people only.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+DISTRIBUTION = "mynumber-card-emulator"
+
+
+def version_text() -> str:
+    """``mynacard X.Y.Z`` from the installed distribution's metadata (pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"mynacard {version(DISTRIBUTION)}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "mynacard (not installed: version unknown)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """A software My Number Card (マイナンバーカード) for testing card-reading software.
+
+    Test keys and synthetic people only.
+    """
