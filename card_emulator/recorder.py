@@ -14,6 +14,7 @@ and a diagnosis in terms of the trace's own history (``card_emulator.diagnosis``
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
@@ -65,7 +66,7 @@ class Recorder:
         path: str | Path | IO[str] | None = None,
         *,
         transport: str = "in-process",
-        card: Mapping[str, str] | None = None,
+        card: Mapping[str, Any] | None = None,
         faults: Mapping[str, Any] | None = None,
         keep: int | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -286,16 +287,22 @@ def _error_diagnosis(error: str) -> str:
     return "the card was not in the reader: no answer"
 
 
-def card_info(card: object) -> dict[str, str]:
-    """The header's card object: seed, variant, issued, serial and ATR of a ``Card`` (else {})."""
+def card_info(card: object) -> dict[str, Any]:
+    """The header's card object: seed, variant, issued, serial, ATR and the (synthetic) holder's
+    fields of a ``Card``, enough to make the same card again for a replay (else {})."""
     issuer = getattr(card, "issuer", None)
     if issuer is None:
         return {}
     try:
         meta = issuer.meta()
+        info: dict[str, Any] = {
+            k: str(meta[k]) for k in ("seed", "variant", "issued", "serial", "atr") if k in meta
+        }
+        if "holder" in meta:
+            info["holder"] = json.loads(meta["holder"])
     except Exception:  # a closed or foreign card: the header just stays without it
         return {}
-    return {k: str(meta[k]) for k in ("seed", "variant", "issued", "serial", "atr") if k in meta}
+    return info
 
 
 def format_entry(entry: TraceEntry, *, width: int = 40) -> str:

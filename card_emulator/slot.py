@@ -170,12 +170,18 @@ class Slot:
     def insert(self) -> None:
         """Put the card back (unpowered until a reader powers it or a command wakes it)."""
         with self._lock:
-            if self._present:
-                return
-            self._present = True
-            self._reinsert_after = None
-            self._failed_attempts = 0
-            self.insertions += 1
+            self._insert(automatic=False)
+
+    def _insert(self, *, automatic: bool) -> None:
+        if self._present:
+            return
+        self._present = True
+        self._reinsert_after = None
+        self._failed_attempts = 0
+        self.insertions += 1
+        if automatic:  # by a fault's reinsert_after: a replay's slot does it by itself
+            self._emit_event("insert", automatic=True)
+        else:
             self._emit_event("insert")
 
     def _remove(self, reinsert_after: int | None, faults: Iterable[Mapping[str, Any]]) -> None:
@@ -187,7 +193,7 @@ class Slot:
         self._emit_event("remove", faults=list(faults))
         self._card.power_off()
         if reinsert_after == 0:
-            self.insert()
+            self._insert(automatic=True)
 
     def knock(self) -> bool:
         """A reader's attempt to reach the card (connect, or a command on a stale handle): with
@@ -201,7 +207,7 @@ class Slot:
         self._failed_attempts += 1
         limit = self._reinsert_after
         if limit is not None and self._failed_attempts > limit:
-            self.insert()
+            self._insert(automatic=True)
 
     # -- the contact interface -----------------------------------------------------------------
 

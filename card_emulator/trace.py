@@ -130,7 +130,9 @@ class TraceHeader:
 
     started: str  # ISO 8601 date-time, UTC
     transport: str = "in-process"  # in-process, pyscard, vpcd, ...
-    card: Mapping[str, str] = field(default_factory=dict)  # seed, variant, issued, serial, atr
+    card: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # seed, variant, issued, serial, atr, holder
     faults: Mapping[str, Any] | None = None  # the fault plan in force at the start, if any
     version: int = TRACE_VERSION
 
@@ -357,7 +359,7 @@ def _header(data: Mapping[str, Any]) -> TraceHeader:
     return TraceHeader(
         started=str(data.get("started", "")),
         transport=str(data.get("transport", "in-process")),
-        card={str(k): str(v) for k, v in card.items()},
+        card={str(k): v for k, v in card.items()},
         faults=faults,
         version=version,
     )
