@@ -44,7 +44,6 @@ _ACTION_NAMES = {
 }
 # Instructions that exist only in some applications: (CLA class, INS) -> the applications.
 _APP_ONLY: dict[tuple[int, int], tuple[str, tuple[AppName, ...]]] = {
-    (0x80, 0x2A): ("COMPUTE DIGITAL SIGNATURE", (AppName.JPKI,)),
     (0x00, 0x24): ("CHANGE REFERENCE DATA", (AppName.JPKI, AppName.TEXT)),
     (0x80, 0x32): ("CHANGE KEY", (AppName.JUKI,)),
 }
@@ -170,6 +169,12 @@ class History:
             return self._no_instruction(ex)
         if sw == SW.NO_PRECISE_DIAGNOSIS and not ex.reason:
             return "the emulator failed while answering (a bug, logged with its traceback)"
+        if sw == SW.INCORRECT_P1P2 and ex.action == "sign" and ex.app is not AppName.JPKI:
+            return (
+                "the JPKI keys (EF 0017, 001A) sign in the JPKI AP; in "
+                f"{APP_LABELS[ex.app] if ex.app else 'this application'} only 80 2A 00 00 signs, "
+                "with that AP's own key (card-interface.md §2.6)"
+            )
         if sw in (SW.WRONG_LENGTH, SW.INCORRECT_P1P2) or sw & 0xFF00 == 0x6C00:
             return self._header(ex)
         return None
@@ -179,7 +184,7 @@ class History:
         if ex.pin is not None:
             wanted = [ex.pin]
         elif rule is not None and rule.opened_by:
-            wanted = sorted(rule.opened_by)
+            wanted = [pin for pin in PinName if pin in rule.opened_by]
         else:
             return None  # an issuer-only EF or a refused instruction: the card's reason says it
         if ex.action == "change":
@@ -189,10 +194,9 @@ class History:
             target = f"EF {ex.fid:04X}" if ex.fid is not None else "this EF"
             names = " or ".join(pin_label(p) for p in wanted)
             what = f"{action} of {target} needs a VERIFY of {names}"
-        lines = [what]
-        for pin in wanted:
-            lines.append(self._pin_story(pin))
-        return "; ".join(lines)
+        if len(wanted) > 1 and not any(p in self.cleared or p in self.verified for p in wanted):
+            return f"{what}; none of them has been verified since {self.session_start}"
+        return "; ".join([what, *(self._pin_story(pin) for pin in wanted)])
 
     def _pin_story(self, pin: PinName) -> str:
         label = pin_label(pin)

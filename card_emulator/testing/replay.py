@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,7 @@ class ReplayResult:
 
     exchanges: int  # exchanges replayed (up to and including a divergent one)
     divergence: Divergence | None
-    replayed: Trace  # the replay's own trace
+    replayed: Trace = field(repr=False)  # the replay's own trace
 
     @property
     def ok(self) -> bool:
