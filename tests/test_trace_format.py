@@ -55,7 +55,7 @@ def test_no_pin_is_ever_written(mynacard: Card, tmp_path: Path) -> None:
     text = path.read_text()
     for value in (mynacard.created_pins or {}).values():
         assert value.encode().hex().upper() not in text
-    assert "WRONG1".encode().hex().upper() not in text
+    assert b"WRONG1".hex().upper() not in text
     assert "<4 bytes redacted>" in text and "<6 bytes redacted>" in text
 
 
