@@ -43,6 +43,8 @@ __all__ = [
     "RemoveCard",
     "Tear",
     "Truncate",
+    "atr_fi_di",
+    "fault_from_json",
     "matches",
 ]
 

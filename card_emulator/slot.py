@@ -142,7 +142,7 @@ class Slot:
             index = len(self._plan.faults) - 1
             times = None if isinstance(fault, Latency) else getattr(fault, "times", 1)
             self._armed.append(_Armed(fault, index, times))
-            self._emit_event("faults", plan=self._plan.to_json())
+            self._emit_event("faults", plan=self._plan.to_json(), added=fault.to_json())
             self._after_answer()
 
     def clear_faults(self) -> None:

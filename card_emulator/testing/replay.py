@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from card_emulator.card import DEFAULT_ATR, Card
-from card_emulator.faults import FaultPlan
+from card_emulator.faults import FaultPlan, fault_from_json
 from card_emulator.recorder import Recorder, format_entry
 from card_emulator.rules import PIN_SPECS, PinName
 from card_emulator.slot import CardRemovedError, Slot
@@ -239,7 +239,9 @@ def _apply_event(entry: TraceEntry, slot: Slot) -> None:
     if entry.faults or entry.detail.get("automatic"):
         return
     name = entry.event
-    if name == "faults":
+    if name == "faults" and "added" in entry.detail:  # the others keep their counts
+        slot.add_fault(fault_from_json(entry.detail["added"]))
+    elif name == "faults":
         slot.set_faults(FaultPlan.from_json(entry.detail.get("plan") or {"faults": []}))
     elif name == "remove":
         slot.remove()
