@@ -130,3 +130,12 @@ def test_card(mynacard, n):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=4)
+
+
+def test_the_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    chapter = readme.split("## Testing your software against the card", 1)[1]
+    example = chapter.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len([line for line in example.splitlines() if line.strip()]) == 5
+    pytester.makepyfile(test_readme=example)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
