@@ -318,7 +318,7 @@ def format_entry(entry: TraceEntry, *, width: int = 40) -> str:
     command = entry.command or ""
     if len(command) > width:
         command = command[: width - 1] + "…"
-    answer = entry.sw or ("no answer" if entry.error else "?")
+    answer = entry.sw or ("no answer" if entry.error else f"'{entry.response}' (no SW)")
     if entry.error:
         answer = f"{answer} ({entry.error})"
     what = entry.action or ""

@@ -16,8 +16,8 @@ plugin's ``mynacard_factory`` and ``@pytest.mark.mynacard(...)``:
   ``locked``: PIN names to lock (no tries left: ``6984`` even for the right value).
 * ``persona``: a named persona (``card_emulator.testing.personas``); the other keywords override it.
 
-Errors: ``ValueError`` for a bad value (wrong PIN format, unknown variant, tries out of range),
-``TypeError`` for an unknown holder field or PIN name.
+Errors: ``ValueError`` for a bad value (wrong PIN format, unknown variant or PIN name, tries out
+of range), ``TypeError`` for an unknown holder field.
 
 Cards are made in one place, :meth:`CardFactory.fresh`: once ``Card.clone()`` exists it builds a
 template per spec and clones it (an independent copy, byte-identical); until then it creates the
