@@ -1,100 +1,102 @@
 #!/usr/bin/env python3
-"""Benchmark of the test kit: fresh cards and a user's suite under pytest-xdist.
+"""Benchmark (not a test): the test kit — a user's suite serial against pytest-xdist, and a card
+from the plugin's factory.
+
+Interleaved in one run:
+  * the 55-test suite ``benchmarks/kit_suite`` (a fresh card per test, five seeds) run by pytest
+    serially, and with ``-n 2`` (two workers, each making its own cards from the key cache); then
+    the same with every card answering at a real card's pace (``Latency(profile="contact")``);
+  * in-process: a card from ``CardFactory.create`` (what each ``mynacard`` fixture costs: a clone
+    of the spec's template, powered) beside ``Card.create(None, seed=7)`` again.
+
+Clone µs and the first card of a cached / uncached seed in a new process are ``bench_create`` and
+``bench_fresh_process``.
 
     .venv/bin/python benchmarks/bench_kit.py [--rounds 3]
-
-Records, each as the median of ``--rounds`` runs:
-
-* ``Card.clone()`` of a card (µs; "n/a" on a tree without ``Card.clone``);
-* the first card of a seed in a new process, key cache warm (``Card.create(None, seed=S)``, ms);
-* the same for a seed never seen before (uncached: keys generated, ms);
-* the 55-test suite ``benchmarks/kit_suite`` run by pytest serially and with ``-n 2`` (s), the
-  two runs of each round interleaved, and their ratio (serial / parallel: above 1, xdist wins).
-
-Timings on a shared machine are noisy: compare the ratio, and give ``cat /proc/loadavg``.
-Self-contained until the project's benchmark framework lands (branch ``keys``).
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import random
-import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SUITE = ROOT / "benchmarks" / "kit_suite"
-FIRST_CARD = (
-    "import time; t = time.perf_counter(); from card_emulator import Card; "
-    "Card.create(None, seed={seed}); print(time.perf_counter() - t)"
-)
+from benchlib import REPO, Bench, Case, child_env, per_call, run_process
 
+from card_emulator import Card
+from card_emulator.testing import CardFactory
 
-def clone_us(rounds: int) -> str:
-    from card_emulator import Card
-
-    clone = getattr(Card, "clone", None)
-    if clone is None:
-        return "n/a (no Card.clone on this tree)"
-    card = Card.create(None, seed=7)
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(200):
-            card.clone().close()  # type: ignore[attr-defined]
-        samples.append((time.perf_counter() - start) / 200 * 1e6)
-    return f"{statistics.median(samples):.0f} µs"
+SUITE = str(REPO / "benchmarks" / "kit_suite")
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", SUITE]
 
 
-def first_card_ms(seed: int) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", FIRST_CARD.format(seed=seed)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout
-    return float(out.strip().splitlines()[-1]) * 1000
-
-
-def suite_s(workers: int | None) -> float:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(SUITE)]
-    if workers:
-        command += ["-n", str(workers)]
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"the suite failed:\n{result.stdout[-2000:]}")
-    return elapsed
+def suite(*extra: str, latency: str = "") -> float:
+    env = child_env(MYNACARD_BENCH_LATENCY=latency) if latency else child_env()
+    seconds, out = run_process([*PYTEST, *extra], env=env)
+    if "55 passed" not in out:
+        raise RuntimeError(f"the suite did not pass: {out[-500:]}")
+    return seconds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    rounds = max(1, args.rounds)
-    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min)")
-    print(f"Card.clone():                         {clone_us(rounds)}")
-    first_card_ms(7)  # fill the key cache for seed 7, if there is one
-    warm = statistics.median(first_card_ms(7) for _ in range(rounds))
-    print(f"first card, cached seed, new process:  {warm:.0f} ms")
-    fresh_seeds = [random.randrange(10**9, 2 * 10**9) for _ in range(rounds)]
-    cold = statistics.median(first_card_ms(seed) for seed in fresh_seeds)
-    print(f"first card, uncached seed:             {cold:.0f} ms")
-    serial, parallel = [], []
-    for _ in range(rounds):  # interleaved pairs: the noise hits both sides alike
-        serial.append(suite_s(None))
-        parallel.append(suite_s(2))
-    s, p = statistics.median(serial), statistics.median(parallel)
-    print(f"55-test suite, serial:                 {s:.1f} s")
-    print(f"55-test suite, -n 2:                   {p:.1f} s")
-    print(f"serial / -n 2:                         {s / p:.2f}")
-    print(f"load average after: {os.getloadavg()[0]:.2f} (1 min)")
+    bench = Bench("bench_kit", "a 55-test user suite, serial and -n 2; a fixture's card", rounds=3)
+    bench.run(
+        [
+            Case("55-test suite, serial", lambda: suite()),
+            Case("55-test suite, -n 2", lambda: suite("-n", "2")),
+        ],
+        warmup=0,
+    )
+    serial = bench.median("55-test suite, serial")
+    parallel = bench.median("55-test suite, -n 2")
+    ratio = bench.ratio("55-test suite, serial", "55-test suite, -n 2")
+    bench.summary(
+        "55-test user suite (`benchmarks/kit_suite`), emulator speed: serial / `pytest -n 2`",
+        f"{ratio.median:.2f}× ({ratio.low:.2f}–{ratio.high:.2f}): serial "
+        f"{serial.median:.2f} s, -n 2 {parallel.median:.2f} s",
+        goal="-n 2 faster (ratio > 1)",
+        pair="cards cost µs: the workers' start-up (~1 s here) dominates",
+        ratio=ratio.median,
+    )
+    bench.run(
+        [
+            Case("55-test suite at card pace, serial", lambda: suite(latency="contact")),
+            Case("55-test suite at card pace, -n 2", lambda: suite("-n", "2", latency="contact")),
+        ],
+        warmup=0,
+    )
+    paced = bench.ratio("55-test suite at card pace, serial", "55-test suite at card pace, -n 2")
+    paced_serial = bench.median("55-test suite at card pace, serial").median
+    paced_parallel = bench.median("55-test suite at card pace, -n 2").median
+    bench.summary(
+        'the same suite at a real card\'s pace (`Latency(profile="contact")`): serial / `-n 2`',
+        f"{paced.median:.2f}× ({paced.low:.2f}–{paced.high:.2f}): serial {paced_serial:.1f} s, "
+        f"-n 2 {paced_parallel:.1f} s",
+        goal="-n 2 faster (ratio > 1)",
+        pair="each worker makes its cards from the key cache",
+        ratio=paced.median,
+    )
+    factory = CardFactory()
+    factory.create(seed=7)
+    Card.create(None, seed=7)
+    bench.run(
+        [
+            Case(
+                "a card from CardFactory.create (the fixture)",
+                per_call(lambda: factory.create(seed=7), 100),
+            ),
+            Case(
+                "Card.create(None, seed=7) again", per_call(lambda: Card.create(None, seed=7), 100)
+            ),
+        ]
+    )
+    fixture = bench.median("a card from CardFactory.create (the fixture)")
+    bench.summary(
+        "a fresh card for a test (`mynacard` fixture's factory)",
+        f"{fixture.median * 1e6:.0f} µs ({fixture.low * 1e6:.0f}–{fixture.high * 1e6:.0f})",
+        goal="≤ 1 ms",
+        pair=f"`Card.create` again: {bench.median('Card.create(None, seed=7) again').median * 1e6:.0f} µs",
+        us=fixture.median * 1e6,
+    )
+    bench.finish()
 
 
 if __name__ == "__main__":
