@@ -25,7 +25,7 @@ from apdu import StatusWord
 from card_emulator.rules import APP_AIDS, FILE_RULE_BY_LOCATION, PIN_SPECS, AppName, PinName
 from card_emulator.trace import Exchange
 
-__all__ = ["APP_LABELS", "History", "pin_label"]
+__all__ = ["APP_LABELS", "History", "app_label", "pin_label"]
 
 SW = StatusWord
 
@@ -47,6 +47,11 @@ _APP_ONLY: dict[tuple[int, int], tuple[str, tuple[AppName, ...]]] = {
     (0x00, 0x24): ("CHANGE REFERENCE DATA", (AppName.JPKI, AppName.TEXT)),
     (0x80, 0x32): ("CHANGE KEY", (AppName.JUKI,)),
 }
+
+
+def app_label(app: AppName) -> str:
+    """``"the JPKI AP"``: an application's English name, with its article (any AppName)."""
+    return APP_LABELS.get(app, f"the {app.value} AP")
 
 
 def pin_label(pin: PinName) -> str:
@@ -172,7 +177,7 @@ class History:
         if sw == SW.INCORRECT_P1P2 and ex.action == "sign" and ex.app is not AppName.JPKI:
             return (
                 "the JPKI keys (EF 0017, 001A) sign in the JPKI AP; in "
-                f"{APP_LABELS[ex.app] if ex.app else 'this application'} only 80 2A 00 00 signs, "
+                f"{app_label(ex.app) if ex.app else 'this application'} only 80 2A 00 00 signs, "
                 "with that AP's own key (card-interface.md §2.6)"
             )
         if sw in (SW.WRONG_LENGTH, SW.INCORRECT_P1P2) or sw & 0xFF00 == 0x6C00:
@@ -251,7 +256,7 @@ class History:
         command = ex.command
         if ex.action == "select_app":
             aid = command[5:].hex().upper() if len(command) > 5 else ""
-            known = ", ".join(f"{APP_LABELS[a]} {APP_AIDS[a].hex().upper()}" for a in APP_AIDS)
+            known = ", ".join(f"{app_label(a)} {APP_AIDS[a].hex().upper()}" for a in APP_AIDS)
             return f"no application with AID {aid} on this card; it has {known}"
         if ex.action != "select_ef" or len(command) < 7:
             return None
@@ -267,9 +272,9 @@ class History:
                 "a signing certificate (holder under 15) lacks it (pin-rules.md §1)"
             )
         if homes and here is not None:
-            where = " and ".join(APP_LABELS[a] for a in homes)
+            where = " and ".join(app_label(a) for a in homes)
             return (
-                f"EF {fid:04X} is in {where}, but the current application is {APP_LABELS[here]}"
+                f"EF {fid:04X} is in {where}, but the current application is {app_label(here)}"
                 + (
                     f" (selected at exchange {self.app_selected_at})"
                     if self.app_selected_at
@@ -282,7 +287,7 @@ class History:
         if ex.app is None:
             return f"no application is selected (since {self.session_start}): SELECT an AP by AID"
         return (
-            f"no EF is selected in {APP_LABELS[ex.app]} since {self.session_start}: SELECT the EF "
+            f"no EF is selected in {app_label(ex.app)} since {self.session_start}: SELECT the EF "
             "(00 A4 02 0C) or name it by its short EF identifier in P1/P2"
         )
 
@@ -296,8 +301,8 @@ class History:
         name, apps = known
         if ex.app in apps:
             return None
-        where = " and ".join(APP_LABELS[a] for a in apps)
-        current = APP_LABELS[ex.app] if ex.app else "no application"
+        where = " and ".join(app_label(a) for a in apps)
+        current = app_label(ex.app) if ex.app else "no application"
         return f"{name} exists only in {where}; the current application is {current}"
 
     def _header(self, ex: Exchange) -> str | None:

@@ -14,6 +14,7 @@ removal is a power-off (card-interface.md §2.1, pin-rules.md §2).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +38,8 @@ from card_emulator.rules import PIN_SPECS, AppName, PinName
 from card_emulator.trace import Exchange, TraceSink
 
 __all__ = ["CardRemovedError", "Slot"]
+
+log = logging.getLogger(__name__)
 
 _ACTIONS = {
     0xA4: "select",
@@ -402,14 +405,20 @@ class Slot:
     ) -> None:
         listed = list(faults)
         for sink in list(self._sinks):
-            sink.on_exchange(exchange, response=response, faults=listed, error=error)
+            try:
+                sink.on_exchange(exchange, response=response, faults=listed, error=error)
+            except Exception:  # a recorder's failure never changes what the client gets
+                log.exception("trace sink failed")
 
     def _emit_event(
         self, name: str, *, faults: Iterable[Mapping[str, Any]] = (), **detail: Any
     ) -> None:
         listed = list(faults)
         for sink in list(self._sinks):
-            sink.on_event(name, faults=listed, **detail)
+            try:
+                sink.on_event(name, faults=listed, **detail)
+            except Exception:
+                log.exception("trace sink failed")
 
     def close(self) -> None:
         """Unhook from the card (the card stays open, with every counter as it is)."""
