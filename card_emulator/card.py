@@ -194,9 +194,12 @@ class Card:
 
     @property
     def atr(self) -> bytes:
+        """The Answer To Reset the card gives a reader on power-on (ISO 7816-3 §8), as bytes."""
         return bytes.fromhex(self._memory.meta["atr"])
 
     def power_on(self) -> None:
+        """Power the card (a reader's cold reset, ISO 7816-3): a new session with nothing selected
+        or verified; the retry counters, kept on the card, are untouched."""
         with self._lock:
             self._powered = True
             self._session = Session()
@@ -210,15 +213,20 @@ class Card:
             self._notify_power("power_off")
 
     def reset(self) -> None:
+        """A warm reset (ISO 7816-3): like :meth:`power_on`, a new session; counters stay."""
         with self._lock:
             self._powered = True
             self._session = Session()
             self._notify_power("reset")
 
     def add_observer(self, observer: Observer) -> None:
+        """Call ``observer(exchange)`` after every APDU with a ``card_emulator.trace.Exchange``:
+        command, response and the card's reading of it (the PIN in it stays in ``command``:
+        print ``exchange.redacted()``)."""
         self._observers.append(observer)
 
     def remove_observer(self, observer: Observer) -> None:
+        """Stop calling ``observer``; ValueError if it was not added."""
         self._observers.remove(observer)
 
     def add_power_observer(self, observer: PowerObserver) -> None:
@@ -226,6 +234,7 @@ class Card:
         self._power_observers.append(observer)
 
     def remove_power_observer(self, observer: PowerObserver) -> None:
+        """Stop calling ``observer`` on power events; ValueError if it was not added."""
         self._power_observers.remove(observer)
 
     def add_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
@@ -235,6 +244,7 @@ class Card:
         self._memory.pin_write_hooks.append(hook)
 
     def remove_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        """Stop calling ``hook``; ValueError if it was not added."""
         self._memory.pin_write_hooks.remove(hook)
 
     def transmit(self, apdu: bytes) -> bytes:

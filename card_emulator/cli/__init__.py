@@ -31,8 +31,23 @@ def usage_line(mistake: typer.TyperException) -> str:
     return f"{ctx.command_path}: {message} (see '{ctx.command_path} -h')"
 
 
+def _may_show_help(args: list[str]) -> bool:
+    """``-h``/``--help`` given, or nothing but a group's name (``mynacard``, ``mynacard pin``: a
+    bare group shows its help)."""
+    words = [arg for arg in args if arg[:1] != "-"]
+    groups = {group.name for group in app.registered_groups}
+    return (
+        bool({"-h", "--help"} & set(args)) or not words or (len(words) == 1 and words[0] in groups)
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """The ``mynacard`` entry point: exit 0 done, 1 the card or the rules said no, 2 a mistake."""
+    from card_emulator.cli.teach_util import HELP_LANG, localise_help_panels
+    from card_emulator.teaching.i18n import Lang
+
+    if HELP_LANG == Lang.JA and _may_show_help(sys.argv[1:] if argv is None else argv):
+        localise_help_panels()
     try:
         # Without standalone mode typer returns the code of a `typer.Exit` instead of raising it.
         code = app(args=argv, prog_name="mynacard", standalone_mode=False)

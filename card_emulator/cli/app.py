@@ -5,7 +5,9 @@ command modules import only typer and these small helpers at the top, and what a
 (the card, ``cryptography``, ``rich``, the teaching tables, pyscard, the web package) inside its
 body. Help is click's plain text (``rich_markup_mode=None``): typer's rich help alone imports
 rich's Markdown and traceback machinery, about as long as everything else together. Plain help
-also lists a flag without a value placeholder (``--json``, never ``--json <bool>``).
+also lists a flag without a value placeholder (``--json``, never ``--json <bool>``). Japanese help
+is the exception: click cannot wrap Japanese text (no spaces; two columns a character), so a run
+whose help language is Japanese (``--lang ja``, ``LANG=ja_JP...``) uses typer's rich help.
 
 ``-h`` is ``--help`` on every command; ``--version`` prints the installed version;
 ``--install-completion`` / ``--show-completion`` install or print the shell completion (bash,
@@ -18,13 +20,18 @@ from typing import Annotated
 
 import typer
 
+from card_emulator.cli.teach_util import HELP_LANG
+from card_emulator.teaching.i18n import Lang
+
 app = typer.Typer(
     name="mynacard",
     help="A software My Number Card (マイナンバーカード) for testing card-reading software. "
     "Test keys and synthetic people only.",
     no_args_is_help=True,
     add_completion=True,
-    rich_markup_mode=None,
+    # Plain help in English; Japanese help needs rich (wrapping by display width), which only a
+    # Japanese run that shows help pays for (cli.main calls teach_util.localise_help_panels).
+    rich_markup_mode="rich" if HELP_LANG == Lang.JA else None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

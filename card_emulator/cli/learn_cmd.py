@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from card_emulator.cli.app import app
-from card_emulator.cli.teach_util import LangOption, fail, h, lang_of
+from card_emulator.cli.teach_util import LangOption, check_seed, fail, h, lang_of
 
 
 @app.command(
@@ -31,8 +31,8 @@ def learn(
     = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open", help=h(
         "Open the page in the default browser.", "既定のブラウザでページを開く。"))] = False,
-    seed: Annotated[int, typer.Option(help=h("Seed of the practice card.",
-                                             "練習用カードのシード。"))] = 1,
+    seed: Annotated[int, typer.Option(metavar="N", callback=check_seed, help=h(
+        "Seed of the practice card (0 or more).", "練習用カードのシード(0以上)。"))] = 1,
     lang: LangOption = None,
 ) -> None:  # fmt: skip
     """Serve the learning page on a loopback address until Ctrl-C."""

@@ -56,6 +56,28 @@ def help_text(en: str, ja: str) -> str:
     return ja if HELP_LANG == Lang.JA else en
 
 
+def localise_help_panels() -> None:
+    """Japanese help, drawn by typer's rich help (``cli.app``: Japanese runs use it, because rich
+    wraps Japanese text by its display width; click's plain help cannot): the panel titles in
+    Japanese, and a flag shown without a value (this typer's rich help writes ``<bool>`` after
+    ``--json``, as if it took one). Imports rich's help machinery: call it only to show help."""
+    from typer import rich_utils
+    from typer.core import TyperOption
+
+    rich_utils.ARGUMENTS_PANEL_TITLE = "引数"
+    rich_utils.OPTIONS_PANEL_TITLE = "オプション"
+    rich_utils.COMMANDS_PANEL_TITLE = "コマンド"
+    rich_utils.DEFAULT_STRING = "[既定: {}]"
+    rich_utils.REQUIRED_LONG_STRING = "[必須]"
+    rich_utils.ERRORS_PANEL_TITLE = "エラー"
+    show_type = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and self.metavar is None else show_type(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 h = help_text
 
 LangOption = Annotated[
@@ -71,9 +93,16 @@ PathArgument = Annotated[
     typer.Argument(metavar="CARD", help=h("The card file (default: the default card).",
                                           "カードファイル(既定: 既定のカード)。")),
 ]  # fmt: skip
+
+
+def complete_pin(incomplete: str) -> list[str]:
+    """Shell completion of ``--pin``: the canonical names of the user PINs."""
+    return [pin.value for pin in USER_PINS if pin.value.startswith(incomplete.replace("-", "_"))]
+
+
 PinOption = Annotated[
     str,
-    typer.Option("--pin", metavar="PIN", help=h(f"Which PIN: {choices_text(USER_PINS)}.",
+    typer.Option("--pin", metavar="PIN", autocompletion=complete_pin, help=h(f"Which PIN: {choices_text(USER_PINS)}.",
                                                 f"暗証番号: {choices_text(USER_PINS)}。")),
 ]  # fmt: skip
 ExplainOption = Annotated[
@@ -92,6 +121,21 @@ NewValueEnvOption = Annotated[
 RawOption = Annotated[
     bool, typer.Option("--raw", help=h("Send values of the wrong format anyway.",
                                        "形式が違う値もそのままカードへ送る。")),
+]  # fmt: skip
+
+
+def check_seed(seed: int) -> int:
+    """A card seed: a whole number from 0 (issue 12: a negative seed is refused, not a card)."""
+    if seed < 0:
+        raise typer.BadParameter(f"{seed} is negative: a seed is a whole number from 0")
+    return seed
+
+
+SeedOption = Annotated[
+    int,
+    typer.Option(metavar="N", callback=check_seed,
+                 help=h("Same seed, same card, byte for byte (0 or more).",
+                        "同じシードなら同じカード(バイト単位で同一)。0以上。")),
 ]  # fmt: skip
 
 SHORT_PIN: dict[PinName, Text] = {
