@@ -125,8 +125,8 @@ def inspect(path: Path, shown: Path) -> CardState:
         result = _read_applied(data, journal, wal, shown, wal_mode)
     except CardFileError as problem:
         raise CardFileError(
-            f"{shown}: {side} is not this card's; applied it would leave "
-            f"{str(problem).removeprefix(f'{shown}: ')} (nothing was changed)"
+            f"{shown}: {side} is not this card's, applying it would leave "
+            f"{str(problem).removeprefix(f'{shown}: ')}; it was not applied (nothing was changed)"
         ) from None
     if result.same(alone):
         return result
@@ -246,11 +246,15 @@ def _checked_state(db: sqlite3.Connection, shown: Path, wal_mode: bool) -> CardS
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version not in (FORMAT, LEGACY_FORMAT):
         raise CardFileError(f"{shown}: card file format {version}, expected {FORMAT}")
-    problems = [row[0] for row in db.execute("PRAGMA quick_check")]
-    if problems != ["ok"]:
-        first = one_line(problems[0]) if problems else "no answer"
-        more = f"; {len(problems)} problems" if len(problems) > 1 else ""
-        raise CardFileError(f"{shown}: damaged card file (SQLite integrity check: {first}{more})")
+    report = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+    if report != ["ok"]:
+        # A report of many lines, headed "*** in database main ***": the first problem and a count.
+        problems = [line.strip() for entry in report for line in entry.splitlines()]
+        problems = [line for line in problems if line and not line.startswith("***")] or ["?"]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CardFileError(
+            f"{shown}: damaged card file (SQLite integrity check: {problems[0]}{more})"
+        )
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     needed = TABLES | ({"seal"} if version == FORMAT else set())
     if not tables >= needed:

@@ -52,7 +52,8 @@ LangOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 PathArgument = Annotated[
-    Path | None, typer.Argument(help="The card file (default: the default card).")
+    Path | None,
+    typer.Argument(help="The card file (default: the default card).", readable=False),
 ]
 PinOption = Annotated[str, typer.Option("--pin", help="signing, user-auth, resident or text.")]
 ExplainOption = Annotated[
