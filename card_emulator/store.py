@@ -80,8 +80,14 @@ class CardStore:
     """Rows in, rows out, sealed. No card semantics here beyond "this write is durable"."""
 
     def __init__(
-        self, db: sqlite3.Connection, path: Path | None, lock: IO[bytes] | None, mode: Mode
+        self,
+        db: sqlite3.Connection,
+        path: Path | None,
+        lock: IO[bytes] | None,
+        mode: Mode = "memory",
     ) -> None:
+        """Over an open connection; the seal and PIN rows are read on first use (so an in-memory
+        copy made with SQLite's backup API works as it is)."""
         self._db = db
         self.path = path
         self._lock = lock
@@ -297,7 +303,14 @@ class CardStore:
         rows = self._db.execute("SELECT app, fid, der FROM keys").fetchall()
         return {(AppName(app), fid): bytes(der) for app, fid, der in rows}
 
+    def _pin_rows(self) -> dict[str, PinRow]:
+        if not self._card_id:
+            self._card_id = bytes(self._db.execute("SELECT card_id FROM seal").fetchone()[0])
+            self._rows = load_pin_rows(self._db)
+        return self._rows
+
     def pins(self) -> dict[PinName, PinRecord]:
+        self._pin_rows()
         return {
             PinName(row.name): PinRecord(
                 PinName(row.name), row.salt, row.digest, row.iterations, row.remaining,
@@ -323,7 +336,7 @@ class CardStore:
         with self._busy:
             if self._failed:
                 raise CardStorageError(self._failed)
-            current = self._rows[record.name.value]
+            current = self._pin_rows()[record.name.value]
             row = current.resealed(
                 self._card_id,
                 salt=record.salt,
