@@ -116,10 +116,11 @@ class Card:
     def open(cls, path: str | os.PathLike[str]) -> Card:
         """An existing card file. ``CardFileError`` if it is missing, not a card or damaged;
         ``CardInUseError`` if another process has it open."""
-        store = CardStore.open(path)
+        store = CardStore.open(path, finish=False)
         try:
             card = cls(store)
             card._check_contents()
+            store.finish_opening()  # a format-1 file is sealed only once it decoded
         except Exception as error:
             store.close()
             if isinstance(error, CardFileError):

@@ -96,6 +96,7 @@ class CardStore:
         self._card_id = b""
         self._rows: dict[str, PinRow] = {}
         self._failed: str | None = None
+        self._migrating = False
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -170,12 +171,16 @@ class CardStore:
         return store
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> CardStore:
+    def open(cls, path: str | os.PathLike[str], *, finish: bool = True) -> CardStore:
         """An existing card file, checked (``cardfile.inspect``) before anything is written.
 
         Raises ``CardFileError`` (one line: missing, cannot be read or written, not a card,
         damaged, a side file not the card's own) or ``CardInUseError``. A symbolic link is
         followed: the checks apply to the file it resolves to and that file's directory.
+
+        A format-1 file is sealed in a transaction left open until ``finish_opening`` (called
+        here unless ``finish`` is False: ``Card.open`` first decodes every value, so a file it
+        refuses is closed, the transaction rolled back, and the file left as it was).
         """
         target = Path(path)
         resolved = _usable(target)
@@ -184,11 +189,13 @@ class CardStore:
         try:
             state = inspect(resolved, target)
             legacy = state.format == LEGACY_FORMAT
-            mode: Mode = "wal" if state.wal or legacy else "rollback"
+            mode: Mode = "wal" if state.wal else "rollback"
             db = sqlite3.connect(resolved, isolation_level=None, check_same_thread=False)
             store = cls(db, target, lock, mode)
             if legacy:
-                store._migrate(state)
+                store._begin_migration(state)
+                if finish:
+                    store.finish_opening()
             else:
                 store._pragmas()
                 store._load(state)
@@ -224,24 +231,39 @@ class CardStore:
         if (self._card_id, self._rows) != (expected.card_id, expected.pins):
             raise CardFileError(f"{self.path}: changed while it was being opened; try again")
 
-    def _migrate(self, expected: CardState) -> None:
-        """Format 1 → 2, once: seal the card as it is and switch it to WAL mode.
+    def _begin_migration(self, expected: CardState) -> None:
+        """Format 1 → 2: seal the card as it is, in a transaction ``finish_opening`` commits.
 
-        Its content cannot be checked against the issue (format 1 kept no digest); it was
-        checked for structure and ranges, and ``Card.open`` decodes every value next.
+        Its content cannot be checked against the issue (format 1 kept no digest): it was
+        checked for structure and ranges, and ``Card.open`` decodes every value before the commit.
         """
-        self._db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        if self._mode == "wal":
+            self._pragmas()
+        else:  # exclusive from the first read, so the switch to WAL later needs no -shm
+            self._db.execute("PRAGMA locking_mode = EXCLUSIVE")
+            self._db.execute("PRAGMA journal_mode = DELETE")
+            self._db.execute("PRAGMA synchronous = EXTRA")
         dump = []
-        for table in sorted(expected.dump_tables()):
+        for table in expected.dump_tables():
             dump.append((table, tuple(sorted(self._db.execute(f"SELECT * FROM {table}")))))
         if tuple(dump) != expected.dump:
             raise CardFileError(f"{self.path}: changed while it was being opened; try again")
+        self._db.execute("BEGIN IMMEDIATE")
+        for statement in _statements(_SCHEMA_V2):
+            self._db.execute(statement)
+        self._db.execute(f"PRAGMA user_version = {FORMAT}")
+        self._seal(os.urandom(CARD_ID_BYTES))
+        self._migrating = True
+
+    def finish_opening(self) -> None:
+        """Commit a format-1 card's sealing and switch it to WAL mode (the one knowing write of
+        opening); nothing for any other card."""
+        if not self._migrating:
+            return
+        self._db.execute("COMMIT")
+        self._migrating = False
+        self._mode = "wal"
         self._pragmas()
-        with self._transaction():
-            for statement in _statements(_SCHEMA_V2):
-                self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {FORMAT}")
-            self._seal(os.urandom(CARD_ID_BYTES))
         self._checkpoint("TRUNCATE")
 
     def _seal(self, card_id: bytes) -> None:

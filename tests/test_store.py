@@ -267,6 +267,10 @@ def test_a_format1_card_is_sealed_and_switched_to_wal_once(card_path: Path) -> N
     with Card.open(card_path) as card:  # the one knowing write: sealed, WAL
         assert (card.issuer.meta(), card._store.files(), card._store.keys()) == issued
         assert card.issuer.pin_status(PinName.USER_AUTH).remaining == tries
+        assert sorted(p.name for p in card_path.parent.iterdir()) == [
+            "holder.card",
+            "holder.card-wal",
+        ]
     header = card_path.read_bytes()
     assert header[18:20] == b"\x02\x02" and header[60:64] == (2).to_bytes(4, "big")
     before = folder_fingerprint(card_path.parent)
@@ -315,3 +319,15 @@ def test_a_format1_cards_own_hot_journal_is_rolled_back_and_anothers_refused(
     with Card.open(card_path) as card:
         assert card.issuer.pin_status(PinName.USER_AUTH).remaining in (2, 3)
     assert not journal.exists() and hot
+
+
+def test_a_format1_card_that_does_not_decode_is_refused_untouched(card_path: Path) -> None:
+    make_format1(card_path)
+    db = sqlite3.connect(card_path)
+    db.execute("UPDATE keys SET der = x'3000'")  # format 1 has no digest: only decoding sees it
+    db.commit()
+    db.close()
+    before = folder_fingerprint(card_path.parent)
+    with pytest.raises(CardFileError, match="damaged"):
+        Card.open(card_path)
+    assert folder_fingerprint(card_path.parent) == before
