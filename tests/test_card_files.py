@@ -346,3 +346,17 @@ def test_a_rollback_mode_card_keeps_its_counters(
     with Card.open(card_path) as card:
         assert card.issuer.pin_status(PinName.TEXT_CODE_B).remaining == 9
     assert card_path.read_bytes()[18:20] == b"\x01\x01"
+
+
+def test_new_pin_values_keep_the_card_file_valid(
+    issued: tuple[Path, tuple[object, ...], str], card_path: Path
+) -> None:
+    """CHANGE and an issuer reset rewrite a PIN row; the seals follow, the file still opens."""
+    with Card.open(card_path) as card:
+        card.issuer.reset_pin(PinName.USER_AUTH, "4826")
+        assert verify(card, PinName.USER_AUTH, "4826") == 0x9000
+        assert send(card, "00240180" + "04" + b"5937".hex())[1] == 0x9000  # CHANGE (§2.5)
+        assert verify(card, PinName.USER_AUTH, "0000") == 0x63C2
+    with Card.open(card_path) as card:
+        assert card.issuer.pin_status(PinName.USER_AUTH).remaining == 2
+        assert verify(card, PinName.USER_AUTH, "5937") == 0x9000
