@@ -83,7 +83,7 @@ class CardMemory:
 
         Killing the process at any instant can cost a try, never give one back; the answer to a
         wrong entry cannot be seen before its decrement is durable. Raises ``CardStorageError`` if
-        the card file cannot be written (nothing was compared then).
+        the card file cannot be written (if that is the decrement, nothing was compared).
         """
         record = self._pins[pin]
         spent = record.with_remaining(record.remaining - 1)
