@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from card_emulator.card import Card
     from card_emulator.trace import Exchange
 
+# Card paths (teach_util.PathArgument) are declared ``readable=False``: typer's own check would answer a usage error of four
+# lines; Card.open says what is wrong with a card file in one ("cannot be read", "cannot be
+# written", "damaged ...").
+
 
 def holder_dict(card: Card) -> dict[str, Any]:
     """The synthetic holder of ``card`` for ``--json``: the card-face fields, dates ISO 8601."""
