@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from card_emulator.cli.app import app
+from card_emulator.cli.progress import progress
 from card_emulator.cli.teach_util import LangOption, check_seed, fail, h, lang_of
 
 
@@ -47,7 +48,8 @@ def learn(
         check_loopback(host)
     except LearnError as exc:
         raise fail(str(exc)) from None
-    learn_app = LearnApp(language, seed)
+    with progress(f"making the practice card (seed {seed})"):
+        learn_app = LearnApp(language, seed)
     try:
         server = make_server(learn_app, host, port)
     except OSError as exc:

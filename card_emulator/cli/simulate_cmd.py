@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from card_emulator.cli.app import app
+from card_emulator.cli.progress import progress
 from card_emulator.cli.teach_util import (
     SHORT_PIN,
     ExplainOption,
@@ -174,7 +175,8 @@ def simulate(
     try:
         loaded = load_scenario(find_scenario(scenario))
         if card_path is None:
-            timeline = run_scenario(loaded)
+            with progress(f"replaying {loaded.name or scenario} on a new card", quiet=as_json):
+                timeline = run_scenario(loaded)
         else:
             known = _known_pins(os.environ.get("MYNACARD_PINS_JSON", "{}"))
             with open_card(card_path) as card:
