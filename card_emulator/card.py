@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SW = StatusWord
+_NO_ERROR = SW.NO_ERROR  # bound once: an enum class attribute is slow on Python 3.11
 
 DEFAULT_ATR = bytes.fromhex("3BE000FF8131FE4514")  # contact, no historical bytes (§1.2)
 ISSUER_SECURITY_DOMAIN = bytes.fromhex("A0000001510000")  # the DF current after reset (§1.4)
@@ -224,6 +225,8 @@ class Card:
         except CardError as refusal:
             note.reason = refusal.reason
             return b"", refusal.sw
+        if len(data) <= (command.le or 0):  # all of it fits (the common case): no chaining
+            return data, _NO_ERROR
         return self._fit_to_le(command, data)
 
     def _dispatch(self, command: CommandApdu, note: Note, pending: bytes) -> bytes:
@@ -319,7 +322,7 @@ class Card:
         """
         limit = 0 if command.le is None else command.le
         if len(data) <= limit:
-            return data, SW.NO_ERROR
+            return data, _NO_ERROR
         rest = data[limit:]
         self._session.pending = rest
         return data[:limit], bytes_available_sw(min(len(rest), 256))

@@ -7,6 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON="${PYTHON:-python3}"
 scripts/pcsc-stack.sh install
+# vicc's ISO 7816 OS as Debian ships it, the anchor of benchmarks/bench_inprocess.py (which also needs
+# Debian's pycryptodome: vicc imports `Crypto`, Debian names it `Cryptodome`; the benchmark aliases it).
+scripts/pcsc-stack.sh install-packages vsmartcard-vpicc python3-pycryptodome
 
 # Debian splits these from python3: venv's ensurepip (python3-venv; the `venv` module itself works
 # without it), Python.h (python3-dev) and a C compiler, both for pyscard's build from source.
