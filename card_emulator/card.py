@@ -194,7 +194,7 @@ class Card:
         with self._lock:
             note = Note()
             try:
-                raw = bytes(apdu)
+                raw = apdu if type(apdu) is bytes else bytes(apdu)
                 if self._closed:
                     raise RuntimeError("transmit on a closed card")
                 if not self._powered:  # a reader powers the card before it talks to it
@@ -231,17 +231,18 @@ class Card:
 
     def _dispatch(self, command: CommandApdu, note: Note, pending: bytes) -> bytes:
         cla = command.cla
-        # Interindustry classes 0X-1X and 4X-7X, and JICSAP's proprietary 8X-9X (ISO 7816-4 §5.4.1)
-        if 0x20 <= cla <= 0x3F or cla >= 0xA0:
-            raise CardError(SW.CLA_NOT_SUPPORTED, f"class {cla:02X} is not supported")
-        if command.channel != 0:
-            raise CardError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only logical channel 0")
-        if command.is_chained:
-            raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining not supported")
-        if command.is_secure_messaging:  # only the text AP has it on a card; not emulated (§1.3)
-            if command.ins != 0xA4 and self._session.app is not None:
-                raise CardError(SW.SM_SESSION_BROKEN, "no secure-messaging session")
-            raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging not supported")
+        if cla & 0x7F:  # 00 and 80, what clients send, are channel 0 with no chaining and no SM
+            # Interindustry classes 0X-1X and 4X-7X, JICSAP's proprietary 8X-9X (ISO 7816-4 §5.4.1)
+            if 0x20 <= cla <= 0x3F or cla >= 0xA0:
+                raise CardError(SW.CLA_NOT_SUPPORTED, f"class {cla:02X} is not supported")
+            if command.channel != 0:
+                raise CardError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only logical channel 0")
+            if command.is_chained:
+                raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining not supported")
+            if command.is_secure_messaging:  # only the text AP has it; not emulated (§1.3)
+                if command.ins != 0xA4 and self._session.app is not None:
+                    raise CardError(SW.SM_SESSION_BROKEN, "no secure-messaging session")
+                raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging not supported")
         ctx = Context(self._memory, self._session, note)
         key = (cla & 0x80, command.ins)
         if key == (0x00, 0xA4):

@@ -101,7 +101,7 @@ class Application:
         ctx.note.action = "select_ef"
         if len(command.data) != 2:
             raise CardError(SW.WRONG_LENGTH, "an EF identifier is two bytes")
-        fid = int.from_bytes(command.data, "big")
+        fid = command.data[0] << 8 | command.data[1]
         self.file_rule(ctx, fid)
         ctx.session.ef = fid  # selecting an EF keeps the security status (§2.1)
         ctx.note.pin = self.pin_by_fid.get(fid)
@@ -137,7 +137,7 @@ class Application:
             offset = command.p2
         else:
             rule = self._ef_for(ctx, None)
-            offset = command.p1p2
+            offset = command.p1 << 8 | command.p2  # P1-P2, a 15-bit offset
         if command.le is None:
             raise CardError(SW.WRONG_LENGTH, "READ BINARY needs Le")
         if rule.kind is _RECORD:
