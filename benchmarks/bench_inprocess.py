@@ -1,34 +1,30 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): in-process APDU cost of the emulator vs vsmartcard's vicc (issue 10).
+"""Benchmark (not a test): the in-process cost of an APDU, the emulator vs vsmartcard's vicc.
 
-The workload, the same bytes for every contender: in the JPKI AP, ``SELECT EF 000A`` (P2=0C, no
-FCI) then ``READ BINARY`` of 256 bytes at offset 0 (Le=00), and SELECT EF alone. Contenders, each
-called directly in this one process, no transport:
+The workload, the same bytes to every contender, all called directly in this one process (no
+transport): in the JPKI AP, ``SELECT EF 000A`` (P2=0C, no FCI) then ``READ BINARY`` of 256 bytes
+at offset 0 (Le=00); and SELECT EF alone. Contenders:
 
-* ``ours``: ``Card.transmit`` on an in-memory card (seed 0);
-* ``vicc``: vicc's ``Iso7816OS.execute`` from Debian's ``vsmartcard-vpicc`` package, over an MF with
-  a DF named by the JPKI AID holding a transparent EF 000A with our EF's bytes;
-* ``vicc-src`` (with ``--vicc-source DIR``): the same, from a checkout of vicc's current source
-  (``DIR`` is the ``vpicc`` directory holding the ``virtualsmartcard`` package, or the repository).
+* ours: ``Card.transmit`` on an in-memory card (seed 0);
+* vicc: ``Iso7816OS.execute`` of Debian's ``vsmartcard-vpicc`` (installed by scripts/setup.sh),
+  over an MF holding a DF named by the JPKI AID, holding a transparent EF 000A with our EF's bytes;
+* vicc-src, with ``--vicc-source DIR`` (or ``VICC_SOURCE=DIR``): the same from a checkout of vicc's
+  current source (the repository, or its ``virtualsmartcard/src/vpicc``). Nothing of it is copied
+  here; it runs beside the project.
 
-Debian 12's package does not import as shipped (pcsc-vpcd.md §1): its package sits in
-``/usr/lib/python3/site-packages/virtualsmartcard`` (not on any ``sys.path``) and it imports
-``Crypto`` where Debian's python3-pycryptodome provides ``Cryptodome``. This script puts that
-directory on ``sys.path`` and aliases ``Crypto`` to ``Cryptodome`` inside its own process; no system
-file is changed. The two vicc copies share the package name ``virtualsmartcard``: each is imported,
-its card built, then its modules are dropped from ``sys.modules`` so the next copy can load (a
-built card keeps its own module globals).
+Debian 12's package does not import as shipped (pcsc-vpcd.md §1): its package directory,
+``/usr/lib/python3/site-packages/virtualsmartcard``, is on no ``sys.path``, and it imports ``Crypto``
+where Debian's python3-pycryptodome is ``Cryptodome``. This script puts that directory on its own
+``sys.path`` and answers ``Crypto`` imports with ``Cryptodome`` in its own process; no system file
+changes. Both vicc copies are the package ``virtualsmartcard``: each is imported, its card built,
+then its modules leave ``sys.modules`` so the next copy can load (a built card keeps its globals).
 
-Each round runs every contender once, the order rotating from round to round; a ratio is vicc's
-time over ours within one round (same load), and the rounds give the median and the spread.
-``--callgrind`` adds instruction counts per iteration (load-independent): each contender runs under
-``valgrind --tool=callgrind`` twice, with two iteration counts, and the difference is divided by the
-difference of counts, so start-up and set-up cancel out.
+The cases run interleaved (benchlib: rotating order, ratios round by round). ``--callgrind`` adds
+instruction counts, a figure the machine's load cannot move: each contender runs under
+``valgrind --tool=callgrind`` with two iteration counts, and the difference of the totals over the
+difference of the counts leaves the work of one iteration (start-up and set-up cancel out).
 
-    .venv/bin/python benchmarks/bench_inprocess.py [--rounds 9] [--iterations 3000]
-        [--vicc-source DIR] [--callgrind]
-
-Output: the load average before and after, a table, and one ``summary:`` line with the ratios.
+    .venv/bin/python benchmarks/bench_inprocess.py [--rounds 9] [--vicc-source DIR] [--callgrind]
 """
 
 from __future__ import annotations
@@ -39,7 +35,6 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,9 +43,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchlib import Bench, Case, fmt_time
 
 DEBIAN_VICC = Path("/usr/lib/python3/site-packages/virtualsmartcard")  # holds `virtualsmartcard/`
 DEBIAN_DIST = Path("/usr/lib/python3/dist-packages")  # python3-pycryptodome's `Cryptodome/`
@@ -60,14 +53,17 @@ EF = 0x000A  # the user-authentication certificate: free to read, longer than 25
 SELECT_EF = bytes.fromhex("00A4020C02") + EF.to_bytes(2, "big")
 READ_256 = bytes.fromhex("00B0000000")
 WORKLOADS: dict[str, tuple[bytes, ...]] = {
-    "select_read": (SELECT_EF, READ_256),  # the row of issue 10
-    "select": (SELECT_EF,),
+    "SELECT EF + READ BINARY 256 B": (SELECT_EF, READ_256),  # the row of issue 10
+    "SELECT EF": (SELECT_EF,),
 }
+# Iterations per sample: about 15-25 ms each on the project's machine.
+ITERATIONS = {"ours": 3000, "vicc": 100, "vicc-src": 150}
+CALLGRIND_ITERATIONS = (1000, 3000)
 
 Transmit = Callable[[bytes], bytes]
 
 
-# --- contenders ---------------------------------------------------------------------------------
+# --- the contenders -----------------------------------------------------------------------------
 
 
 def our_card() -> tuple[Transmit, bytes]:
@@ -80,7 +76,7 @@ def our_card() -> tuple[Transmit, bytes]:
 
 
 def our_content(transmit: Transmit) -> bytes:
-    """EF 000A whole, in the 256-byte chunks a client reads."""
+    """EF 000A whole, read in the 256-byte chunks a client reads."""
     assert transmit(SELECT_EF) == b"\x90\x00"
     content = b""
     while True:
@@ -122,7 +118,7 @@ def _import_debian_cryptodome() -> None:
 def vicc_card(source: Path, content: bytes) -> Transmit:
     """vicc's ISO 7816 OS from ``source`` over MF / DF(JPKI AID) / EF 000A(content), AP selected."""
     if not (source / "virtualsmartcard" / "VirtualSmartcard.py").is_file():
-        raise SystemExit(f"bench_inprocess: no vicc in {source} (install vsmartcard-vpicc)")
+        raise SystemExit(f"bench_inprocess: no vicc in {source} (scripts/setup.sh installs it)")
     _import_debian_cryptodome()
     if not any(isinstance(finder, _CryptoAlias) for finder in sys.meta_path):
         sys.meta_path.insert(0, _CryptoAlias())
@@ -146,7 +142,7 @@ def vicc_card(source: Path, content: bytes) -> Transmit:
 
 
 def vicc_source_dir(path: Path) -> Path:
-    """Accept the vpicc directory itself or a checkout of the vsmartcard repository."""
+    """The directory holding the ``virtualsmartcard`` package: ``path`` or its vpicc directory."""
     for candidate in (path, path / "virtualsmartcard" / "src" / "vpicc"):
         if (candidate / "virtualsmartcard" / "VirtualSmartcard.py").is_file():
             return candidate
@@ -154,23 +150,20 @@ def vicc_source_dir(path: Path) -> Path:
 
 
 def contenders(vicc_source: Path | None) -> dict[str, Transmit]:
-    """Every contender, checked to give the same answers to the workload."""
+    """Every contender, each checked to give the same answers to the workload."""
     ours, content = our_card()
     cards = {"ours": ours, "vicc": vicc_card(DEBIAN_VICC, content)}
     if vicc_source is not None:
         cards["vicc-src"] = vicc_card(vicc_source_dir(vicc_source), content)
     for name, transmit in cards.items():
-        answers = [transmit(apdu) for apdu in (SELECT_EF, READ_256)]
+        answers = [transmit(SELECT_EF), transmit(READ_256)]
         if answers != [b"\x90\x00", content[:256] + b"\x90\x00"]:
             raise SystemExit(f"bench_inprocess: {name} answers the workload differently")
     return cards
 
 
-# --- timing -------------------------------------------------------------------------------------
-
-
 def run(transmit: Transmit, apdus: tuple[bytes, ...], iterations: int) -> float:
-    """Seconds per iteration of the workload (every APDU once)."""
+    """Seconds per iteration of the workload (each APDU once), in a loop with nothing else."""
     loop = range(iterations)
     if len(apdus) == 1:
         (a,) = apdus
@@ -186,53 +179,31 @@ def run(transmit: Transmit, apdus: tuple[bytes, ...], iterations: int) -> float:
     return (time.perf_counter() - start) / iterations
 
 
-def measure(
-    cards: dict[str, Transmit], apdus: tuple[bytes, ...], rounds: int, iterations: int
-) -> dict[str, list[float]]:
-    """Per contender, seconds per iteration in each round; every round runs all, order rotating.
-
-    vicc is ~20x slower: it runs iterations // 10 (at least 100) per round so rounds stay short.
-    """
-    names = list(cards)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for transmit in cards.values():
-        run(transmit, apdus, 50)  # warm-up
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            n = iterations if name == "ours" else max(100, iterations // 10)
-            times[name].append(run(cards[name], apdus, n))
-    return times
+def sampler(transmit: Transmit, apdus: tuple[bytes, ...], iterations: int) -> Callable[[], float]:
+    return lambda: run(transmit, apdus, iterations)
 
 
-def loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "unknown"
+# --- instruction counts -------------------------------------------------------------------------
 
 
-# --- callgrind ----------------------------------------------------------------------------------
-
-
-def _count_child(contender: str, workload: str, iterations: int, card: str, content: str) -> None:
-    """Child of --callgrind: build one contender from files, run the workload ``iterations`` times."""
+def _count_child(contender: str, workload: str, iterations: str, card: str, content: str) -> None:
+    """Child of --callgrind: one contender built from files, the workload run ``iterations`` times."""
     if contender == "ours":
         from card_emulator import Card
 
         transmit: Transmit = Card.open(card).transmit
         transmit(SELECT_AP)
     else:
-        source = DEBIAN_VICC if contender == "vicc" else vicc_source_dir(Path(contender[5:]))
+        source = DEBIAN_VICC if contender == "vicc" else vicc_source_dir(Path(contender))
         transmit = vicc_card(source, Path(content).read_bytes())
-    run(transmit, WORKLOADS[workload], iterations)
+    run(transmit, WORKLOADS[workload], int(iterations))
 
 
-def callgrind(
-    names: list[str], vicc_source: Path | None, iterations: int
-) -> dict[tuple[str, str], float]:
-    """Instructions per workload iteration, per (contender, workload)."""
+def callgrind(names: list[str], vicc_source: Path | None) -> dict[tuple[str, str], float]:
+    """Instructions per workload iteration, by (contender, workload)."""
     from card_emulator import Card
 
+    low, high = CALLGRIND_ITERATIONS
     counts: dict[tuple[str, str], float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         card_path, content_path = Path(tmp, "card.myna"), Path(tmp, "ef000a.bin")
@@ -240,28 +211,20 @@ def callgrind(
             card.transmit(SELECT_AP)
             content_path.write_bytes(our_content(card.transmit))
         for name in names:
-            arg = name if name != "vicc-src" else f"vicc:{vicc_source}"
+            contender = str(vicc_source) if name == "vicc-src" else name
             for workload in WORKLOADS:
                 totals = []
-                for n in (iterations // 2, iterations):
-                    out = Path(tmp, f"cg.{name}.{workload}.{n}")
+                for n in (low, high):
+                    out = Path(tmp, "callgrind.out")
                     command = [
-                        "valgrind",
-                        "--tool=callgrind",
-                        f"--callgrind-out-file={out}",
-                        sys.executable,
-                        __file__,
-                        "--count-child",
-                        arg,
-                        workload,
-                        str(n),
-                        str(card_path),
-                        str(content_path),
+                        *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
+                        *(sys.executable, __file__, "--count-child", contender, workload),
+                        *(str(n), str(card_path), str(content_path)),
                     ]
                     env = dict(os.environ, PYTHONHASHSEED="0")
                     subprocess.run(command, check=True, capture_output=True, env=env)
                     totals.append(_callgrind_total(out))
-                counts[(name, workload)] = (totals[1] - totals[0]) / (iterations - iterations // 2)
+                counts[(name, workload)] = (totals[1] - totals[0]) / (high - low)
     return counts
 
 
@@ -269,62 +232,81 @@ def _callgrind_total(path: Path) -> int:
     for line in path.read_text().splitlines():
         if line.startswith(("summary:", "totals:")):
             return int(line.split()[1])
-    raise SystemExit(f"bench_inprocess: no totals in {path}")
+    raise SystemExit(f"bench_inprocess: no instruction total in {path}")
 
 
-# --- report -------------------------------------------------------------------------------------
+# --- the run ------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["--count-child"]:
-        _count_child(*args[1:3], int(args[3]), *args[4:6])
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--vicc-source",
+        type=Path,
+        default=os.environ.get("VICC_SOURCE") or None,
+        help="a checkout of vicc's current source, measured too (default: $VICC_SOURCE)",
+    )
+    parser.add_argument(
+        "--callgrind", action="store_true", help="also count instructions (valgrind, ~4 min)"
+    )
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--count-child"]:
+        _count_child(*sys.argv[2:7])
         return
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--iterations", type=int, default=3000, help="per round, for ours")
-    parser.add_argument("--vicc-source", type=Path, help="a checkout of vicc's current source")
-    parser.add_argument("--callgrind", action="store_true", help="also count instructions")
-    options = parser.parse_args(args)
-
-    print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"load average before: {loadavg()}")
-    cards = contenders(options.vicc_source)
-    vicc_names = [name for name in cards if name != "ours"]
-    rows: list[tuple[str, str, str, str]] = []
-    summary: list[str] = []
-    for workload, apdus in WORKLOADS.items():
-        times = measure(cards, apdus, options.rounds, options.iterations)
-        for name in cards:
-            rows.append((workload, name, _us(times[name]), ""))
-        for name in vicc_names:
-            ratios = [v / o for v, o in zip(times[name], times["ours"], strict=True)]
-            spread = f"{min(ratios):.1f}-{max(ratios):.1f}"
-            ratio = statistics.median(ratios)
-            rows.append((workload, f"{name} / ours", f"{ratio:.1f}x", spread))
-            summary.append(f"{workload} vs {name} {ratio:.1f}x [{spread}]")
-    print(f"load average after:  {loadavg()}")
-    print(f"{options.rounds} rounds, {options.iterations} iterations of ours per round")
-    print(f"{'workload':<12} {'contender':<16} {'median per iteration':>22} {'spread':>12}")
-    for workload, name, value, spread in rows:
-        print(f"{workload:<12} {name:<16} {value:>22} {spread:>12}")
-    if options.callgrind:
-        counts = callgrind(list(cards), options.vicc_source, 2000)
-        print("instructions per iteration (callgrind):")
-        for (name, workload), count in sorted(counts.items(), key=lambda item: item[0][1]):
-            ratio = count / counts[("ours", workload)]
-            print(
-                f"  {workload:<12} {name:<10} {count:>12,.0f}"
-                + (f"  {ratio:.1f}x ours" if name != "ours" else "")
-            )
-            if name != "ours":
-                summary.append(f"{workload} vs {name} {ratio:.1f}x instructions")
-    print("summary: in-process " + "; ".join(summary))
-
-
-def _us(samples: list[float]) -> str:
-    median = statistics.median(samples) * 1e6
-    return f"{median:.2f} µs ({min(samples) * 1e6:.2f}-{max(samples) * 1e6:.2f})"
+    bench = Bench(
+        "bench_inprocess", "in-process APDUs, the emulator vs vicc's ISO 7816 OS", options=_options
+    )
+    source: Path | None = bench.args.vicc_source
+    cards = contenders(source)
+    bench.run(
+        [
+            Case(f"{workload}: {name}", sampler(transmit, apdus, ITERATIONS[name]))
+            for workload, apdus in WORKLOADS.items()
+            for name, transmit in cards.items()
+        ]
+    )
+    pair, select = WORKLOADS
+    ratios = {
+        (name, workload): bench.ratio(f"{workload}: {name}", f"{workload}: ours")
+        for workload in WORKLOADS
+        for name in cards
+        if name != "ours"
+    }
+    main_ratio = ratios[("vicc", pair)]
+    measured = (
+        f"{main_ratio.median:.1f}× ({main_ratio.low:.1f}–{main_ratio.high:.1f}); "
+        f"SELECT alone {ratios[('vicc', select)].median:.1f}×"
+    )
+    if source is not None:
+        measured += (
+            f"; vicc's current source {ratios[('vicc-src', pair)].median:.1f}× "
+            f"(SELECT {ratios[('vicc-src', select)].median:.1f}×)"
+        )
+    values = {f"{name} {workload}": stats.median for (name, workload), stats in ratios.items()}
+    if bench.args.callgrind:
+        counts = callgrind(list(cards), source)
+        for (name, workload), count in counts.items():
+            print(f"   instructions per iteration, {workload}: {name}: {count:,.0f}")
+        instruction_ratios = [
+            f"{name} {counts[(name, pair)] / counts[('ours', pair)]:.1f}× "
+            f"(SELECT {counts[(name, select)] / counts[('ours', select)]:.1f}×)"
+            for name in cards
+            if name != "ours"
+        ]
+        measured += "; instructions (callgrind): " + ", ".join(instruction_ratios)
+        values |= {f"instructions {name} {workload}": n for (name, workload), n in counts.items()}
+    ours = bench.median(f"{pair}: ours").median
+    vicc = bench.median(f"{pair}: vicc").median
+    bench.summary(
+        "in-process SELECT EF + READ BINARY 256 B vs vsmartcard's vicc `Iso7816OS.execute` "
+        "(Debian's `vsmartcard-vpicc`)",
+        measured,
+        goal="≥ 25×",
+        pair=f"ours {fmt_time(ours)}, vicc {fmt_time(vicc)} a SELECT + READ",
+        **values,
+    )
+    bench.finish()
 
 
 if __name__ == "__main__":
