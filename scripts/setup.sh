@@ -7,9 +7,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON="${PYTHON:-python3}"
 scripts/pcsc-stack.sh install
-# vicc's ISO 7816 OS as Debian ships it, the anchor of benchmarks/bench_inprocess.py (which also needs
-# Debian's pycryptodome: vicc imports `Crypto`, Debian names it `Cryptodome`; the benchmark aliases it).
-scripts/pcsc-stack.sh install-packages vsmartcard-vpicc python3-pycryptodome
 
 # Debian splits these from python3: venv's ensurepip (python3-venv; the `venv` module itself works
 # without it), Python.h (python3-dev) and a C compiler, both for pyscard's build from source.
@@ -30,6 +27,9 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     needed+=(gcc)
 fi
+# vicc's ISO 7816 OS as Debian ships it, the anchor of benchmarks/bench_inprocess.py (which also needs
+# Debian's pycryptodome: vicc imports `Crypto`, Debian names it `Cryptodome`; the benchmark aliases it).
+needed+=(vsmartcard-vpicc python3-pycryptodome)
 # The learning page's browser tests drive Debian's Chromium through its chromedriver (selenium; no
 # browser or driver is downloaded); Japanese text needs a CJK font, in the page and in Graphviz's
 # diagrams (`mynacard diagram`).
