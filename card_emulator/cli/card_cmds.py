@@ -210,7 +210,7 @@ def apdu_command(
     args: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[CARD] APDU...",
+            metavar="CARD APDU",
             help="The card file (left out: the default card), then command APDUs in hex, one "
             "per argument; `-` reads them from standard input, one per line (`#` starts a "
             "comment). The first argument is the card unless it is `-` or an APDU in hex that "
