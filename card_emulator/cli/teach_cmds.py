@@ -182,11 +182,11 @@ def _read_pin(
 @contextmanager
 def _open(path: Path | None, explain: bool, lang: str) -> Iterator[Card]:
     """Open the card; with ``explain``, print every exchange's explanation as it happens."""
-    from card_emulator import Card
     from card_emulator.paths import default_card_path
+    from card_emulator.transport.control import open_card  # the card, or its serve process
 
     card_path = path if path is not None else default_card_path()
-    with Card.open(card_path) as card:
+    with open_card(card_path) as card:
         printer: Callable[[ExchangeLike], None] | None = None
         if explain:
 

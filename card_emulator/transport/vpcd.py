@@ -39,13 +39,18 @@ __all__ = [
     "VpcdParser",
     "frame",
     "port_for_reader",
+    "reader_name",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"  # vpcd listens on every interface; the card connects to loopback (§1)
 DEFAULT_PORT = 35963  # reader `Virtual PCD 00 00`; reader n listens on DEFAULT_PORT + n
+MAX_READERS = 16  # pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS (pcsc-stack.sh --readers)
 MAX_PAYLOAD = 0xFFFF  # 2-byte length prefix (§2)
+# A reader that already holds a card keeps a new one in the kernel's backlog, silent (§2); an idle
+# one is polled by pcscd about every 400 ms. This long without a first message means "busy".
+BUSY_AFTER = 3.0  # seconds
 
 # Linux re-arms delayed-ACK suppression only until the next recv: set it after every recv (§2 trap).
 _TCP_QUICKACK: int | None = (
@@ -119,10 +124,24 @@ def frame(payload: bytes) -> bytes:
 
 
 def port_for_reader(reader: int) -> int:
-    """vpcd's TCP port for ``Virtual PCD 00 0<reader>`` (Debian ships readers 0 and 1)."""
-    if reader < 0:
-        raise ValueError(f"reader index must be >= 0, not {reader}")
+    """vpcd's TCP port for reader ``reader`` (0 to 15): 35963 + reader (scripts/pcsc-stack.sh)."""
+    if not 0 <= reader < MAX_READERS:
+        raise ValueError(f"reader index must be 0 to {MAX_READERS - 1}, not {reader}")
     return DEFAULT_PORT + reader
+
+
+def reader_name(reader: int) -> str:
+    """The PC/SC name of vpcd reader ``reader`` as scripts/pcsc-stack.sh configures pcscd.
+
+    Readers 0 and 1 are Debian's ``Virtual PCD 00 00`` and ``Virtual PCD 00 01``; reader k >= 2 is
+    ``Virtual PCD {k // 2} 00 {k % 2:02X}`` (one reader.conf entry, with its own name, per pair:
+    pcscd numbers equal names only for readers of one driver file).
+    """
+    if not 0 <= reader < MAX_READERS:
+        raise ValueError(f"reader index must be 0 to {MAX_READERS - 1}, not {reader}")
+    if reader < 2:
+        return f"Virtual PCD 00 {reader:02X}"
+    return f"Virtual PCD {reader // 2} 00 {reader % 2:02X}"
 
 
 class VpcdParser:
@@ -170,6 +189,8 @@ class ClientState(enum.Enum):
     WAITING = "waiting"  # vpcd not reachable (pcscd down, or port refused); retrying
     CONNECTED = "connected"  # TCP connected; pcscd has not taken the card in yet (a busy reader
     # keeps a second card in the kernel backlog, §2)
+    BUSY = "busy"  # connected, but vpcd has not said a word for BUSY_AFTER s, or the connect
+    # timed out: another card is in this reader. Still waiting; the caller may give up.
     READY = "ready"  # pcscd has powered the card up and read its ATR: SCardConnect works
     DISCONNECTED = "disconnected"  # vpcd closed the connection (pcscd stopped); will reconnect
     REMOVED = "removed"  # remove() took the card out; stays out until insert()
@@ -196,6 +217,7 @@ class VpcdClient:
         on_state: StateCallback | None = None,
         retry_initial: float = 0.05,
         retry_max: float = 1.0,
+        busy_after: float = BUSY_AFTER,
     ) -> None:
         self.card = card
         self.host = host
@@ -203,6 +225,7 @@ class VpcdClient:
         self._on_state = on_state
         self._retry_initial = retry_initial
         self._retry_max = retry_max
+        self._busy_after = busy_after
         self._stopping = False
         self._inserted = True
         self._wake_r, self._wake_w = socket.socketpair()
@@ -227,6 +250,11 @@ class VpcdClient:
         """Put the card back (connect again)."""
         self._inserted = True
         self._wake()
+
+    @property
+    def inserted(self) -> bool:
+        """False between :meth:`remove` and :meth:`insert`."""
+        return self._inserted
 
     @property
     def wakeup_fd(self) -> int:
@@ -272,7 +300,9 @@ class VpcdClient:
                 except InterruptedError:
                     continue
                 except OSError as exc:
-                    if not waiting_reported:
+                    if isinstance(exc, TimeoutError):
+                        self._set_state(ClientState.BUSY, self._why_waiting(exc))
+                    elif not waiting_reported:
                         self._set_state(ClientState.WAITING, self._why_waiting(exc))
                         waiting_reported = True
                     self._wait_wake(delay)
@@ -303,6 +333,8 @@ class VpcdClient:
             )
         if isinstance(exc, ConnectionRefusedError):
             return f"nothing listens at {where} (pcscd with vpcd not running?); retrying"
+        if isinstance(exc, socket.gaierror):
+            return f"cannot resolve the host {self.host!r} ({exc.strerror}); retrying"
         return f"vpcd not reachable at {where} ({exc}); retrying"
 
     def _open_socket(self, host: str, port: int) -> socket.socket:
@@ -364,10 +396,24 @@ class VpcdClient:
         self._set_state(ClientState.CONNECTED, f"connected to {self.host}:{self.port}")
         parser = VpcdParser()
         seen = _Insertion()
+        silent_until: float | None = time.monotonic() + self._busy_after  # until vpcd first talks
         while True:
             if self._stopping or not self._inserted:
                 return False
-            readable, _, _ = select.select([sock, self._wake_r], [], [])
+            if silent_until is None:
+                readable, _, _ = select.select([sock, self._wake_r], [], [])
+            else:
+                left = silent_until - time.monotonic()
+                readable, _, _ = select.select([sock, self._wake_r], [], [], max(left, 0.0))
+                if not readable and left <= 0:
+                    where = f"{self.host}:{self.port}"
+                    self._set_state(
+                        ClientState.BUSY,
+                        f"vpcd at {where} has not taken the card in {self._busy_after:g} s: "
+                        "another card is in this reader",
+                    )
+                    silent_until = None
+                    continue
             if self._wake_r in readable:
                 self._drain_wake()
                 continue
@@ -379,6 +425,7 @@ class VpcdClient:
             _quickack(sock)
             if not data:
                 return True
+            silent_until = None
             for event in parser.feed(data):
                 reply = self._handle(event)
                 if reply is not None:

@@ -1,0 +1,169 @@
+"""``mynacard ctl PATH ...``: steer a card that ``mynacard serve`` is serving (docs/control-protocol.md).
+
+Each subcommand is one request on the serve process's control channel. Exit codes: 0 done; 1 the
+serve process refused or could not do it (the message says why); 2 a usage mistake; 3 PATH is not
+being served.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from card_emulator.cli.app import app
+from card_emulator.rules import PIN_SPECS, PinName
+from card_emulator.transport.control import ControlClient, ControlError, NotServedError
+
+EXIT_REFUSED = 1
+EXIT_NOT_SERVED = 3
+
+ctl_app = typer.Typer(
+    help="Steer a served card (`mynacard serve PATH` running): status, insert, remove, "
+    "power-cycle, swap, snapshot, restore, faults, traces.",
+    no_args_is_help=True,
+)
+app.add_typer(ctl_app, name="ctl")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
+TimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", min=0.1, max=300, help="Seconds to wait for pcscd to take the card."),
+]
+
+
+@ctl_app.callback()
+def ctl(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(help="The served card file (or the serve process's control socket).")
+    ],
+) -> None:
+    ctx.obj = path
+
+
+@contextmanager
+def _channel(ctx: typer.Context) -> Iterator[ControlClient]:
+    """The control channel of the server of ``ctx.obj``; one line and exit 3 when none serves it."""
+    from card_emulator.transport.control import connect_card
+
+    path: Path = ctx.obj
+    try:
+        client = ControlClient(path) if path.is_socket() else connect_card(path)
+    except NotServedError as error:
+        raise _fail(f"{error} (start it with `mynacard serve {path}`)", EXIT_NOT_SERVED) from None
+    except OSError as error:
+        raise _fail(f"cannot reach the serve process of {path}: {error}", EXIT_NOT_SERVED) from None
+    except ControlError as error:
+        raise _fail(str(error), EXIT_NOT_SERVED) from None
+    with client:
+        yield client
+
+
+def _call(ctx: typer.Context, op: str, **arguments: Any) -> dict[str, Any]:
+    with _channel(ctx) as client:
+        try:
+            return client.call(op, **arguments)
+        except ControlError as error:
+            raise _fail(str(error), EXIT_REFUSED) from None
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"mynacard ctl: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _emit(result: dict[str, Any], as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else text)
+
+
+def _pins_text(pins: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for name, state in pins.items():
+        label = PIN_SPECS[PinName(name)].name_en
+        shown = "LOCKED" if state["locked"] else f"{state['remaining']}/{state['max_tries']}"
+        lines.append(f"  {label:<26} {shown}")
+    return lines
+
+
+@ctl_app.command()
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Reader, inserted, powered, and the tries left of every PIN (no APDU is sent)."""
+    result = _call(ctx, "status")
+    reader = result["reader"]
+    where = f"{reader['name']} ({reader['host']}:{reader['port']})"
+    inserted = "inserted" if result["inserted"] else "removed"
+    powered = "powered" if result["powered"] else "unpowered"
+    lines = [
+        f"{result['card']}  serial {result['serial']}  served by process {result['pid']}",
+        f"reader: {where}, {result['state']}, {inserted}, {powered}",
+        "PINs (tries left):",
+        *_pins_text(result["pins"]),
+        f"snapshot: {'taken' if result['snapshot'] else 'none'}",
+    ]
+    _emit(result, as_json, "\n".join(lines))
+
+
+@ctl_app.command()
+def insert(ctx: typer.Context, timeout: TimeoutOption = 10.0, as_json: JsonOption = False) -> None:
+    """Put the card back in the reader; returns when pcscd has taken it (powered, ATR read)."""
+    result = _call(ctx, "insert", timeout=timeout)
+    _emit(result, as_json, f"inserted ({result['state']})")
+
+
+@ctl_app.command()
+def remove(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Take the card out of the reader (pcscd notices at its next poll, within about 0.4 s)."""
+    result = _call(ctx, "remove")
+    _emit(result, as_json, "removed")
+
+
+@ctl_app.command("power-cycle")
+def power_cycle(
+    ctx: typer.Context, timeout: TimeoutOption = 10.0, as_json: JsonOption = False
+) -> None:
+    """Take the card out and put it back in.
+
+    Selection and verified PINs are lost, counters stay; the PC/SC client sees a removal and must
+    connect again.
+    """
+    result = _call(ctx, "power_cycle", timeout=timeout)
+    _emit(result, as_json, f"power-cycled ({result['state']})")
+
+
+@ctl_app.command()
+def swap(
+    ctx: typer.Context,
+    other: Annotated[Path, typer.Argument(help="The card file to put in the reader instead.")],
+    timeout: TimeoutOption = 10.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Put another card file in the same reader, without a restart.
+
+    The served card goes out (its file is released) and OTHER goes in; address the server by OTHER
+    afterwards. Nothing changes if OTHER cannot be opened.
+    """
+    result = _call(ctx, "swap", path=str(other.absolute()), timeout=timeout)
+    _emit(result, as_json, f"now serving {result['card']} (serial {result['serial']})")
+
+
+@ctl_app.command()
+def snapshot(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Remember every PIN's value and counter, to put them back with `restore`."""
+    result = _call(ctx, "snapshot")
+    _emit(result, as_json, f"snapshot taken of {result['serial']} ({result['pins']} PINs)")
+
+
+@ctl_app.command()
+def restore(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Put back every PIN's value and counter as at the last snapshot.
+
+    Written to the card file too. The card is reset (nothing selected or verified) without leaving
+    the reader: a PC/SC client keeps its connection and selects again.
+    """
+    result = _call(ctx, "restore")
+    _emit(result, as_json, "\n".join(["restored; PINs (tries left):", *_pins_text(result["pins"])]))
