@@ -405,14 +405,15 @@ class VpcdClient:
             else:
                 left = silent_until - time.monotonic()
                 readable, _, _ = select.select([sock, self._wake_r], [], [], max(left, 0.0))
-                if not readable and left <= 0:
-                    where = f"{self.host}:{self.port}"
-                    self._set_state(
-                        ClientState.BUSY,
-                        f"vpcd at {where} has not taken the card in {self._busy_after:g} s: "
-                        "another card is in this reader",
-                    )
-                    silent_until = None
+                if not readable:
+                    if left <= 0:
+                        where = f"{self.host}:{self.port}"
+                        self._set_state(
+                            ClientState.BUSY,
+                            f"vpcd at {where} has not taken the card in {self._busy_after:g} s: "
+                            "another card is in this reader",
+                        )
+                        silent_until = None
                     continue
             if self._wake_r in readable:
                 self._drain_wake()

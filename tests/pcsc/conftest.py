@@ -39,10 +39,10 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(f"PC/SC stack not available: {reason}")
 
 
-def run_stack(command: str) -> subprocess.CompletedProcess[str]:
-    """Run ``scripts/pcsc-stack.sh <command>``."""
+def run_stack(command: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/pcsc-stack.sh <command> [args]``."""
     return subprocess.run(
-        ["bash", str(STACK_SCRIPT), command],
+        ["bash", str(STACK_SCRIPT), command, *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -52,8 +52,9 @@ def run_stack(command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_stack() -> None:
-    result = run_stack("start")
+def start_stack(readers: int = 2) -> None:
+    """The stack with at least ``readers`` vpcd readers (a running one with more is kept)."""
+    result = run_stack("start", "--readers", str(readers))
     if result.returncode != 0:
         unavailable(
             f"`scripts/pcsc-stack.sh start` failed ({result.returncode}):\n"
