@@ -27,6 +27,10 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     needed+=(gcc)
 fi
+# The C example client (examples/c, run by the tests) links libpcsclite and OpenSSL's libcrypto.
+if [[ ! -e /usr/include/openssl/evp.h ]]; then
+    needed+=(libssl-dev)
+fi
 if [[ ${#needed[@]} -gt 0 ]]; then
     scripts/pcsc-stack.sh install-packages "${needed[@]}"
 fi
