@@ -30,7 +30,7 @@ from card_emulator.transport.vpcd import (
 if TYPE_CHECKING:
     from card_emulator import Card
 
-# Exit codes of `mynacard serve` (docs/served-card.md); 2 is every CLI's usage or card-file error.
+# Exit codes of `mynacard serve` (README, "Real PC/SC"); 2: every command's usage/card-file error.
 EXIT_STOPPED = 0  # stopped by SIGINT/SIGTERM after serving
 EXIT_USAGE = 2  # bad option, card file missing/damaged/in use by a non-serve process
 EXIT_BUSY = 3  # the reader or the card is already served by another process
