@@ -31,7 +31,14 @@ fi
 if [[ ! -e /usr/include/openssl/evp.h ]]; then
     needed+=(libssl-dev)
 fi
-if [[ ${#needed[@]} -gt 0 ]]; then
+# The learning page's browser tests drive Debian's Chromium through its chromedriver (selenium; no
+# browser or driver is downloaded); Japanese text needs a CJK font, in the page and in Graphviz's
+# diagrams (`mynacard diagram`).
+needed+=(chromium chromium-driver fonts-ipafont-gothic graphviz)
+# apt-get one at a time on a shared machine: the same lock file as every helper script here.
+if command -v flock >/dev/null 2>&1; then
+    flock -o /tmp/mynacard-apt.lock scripts/pcsc-stack.sh install-packages "${needed[@]}"
+else
     scripts/pcsc-stack.sh install-packages "${needed[@]}"
 fi
 

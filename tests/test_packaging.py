@@ -7,7 +7,12 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE_FORBIDDEN = ("card_emulator.cli", "card_emulator.transport", "card_emulator.teaching")
+CORE_FORBIDDEN = (
+    "card_emulator.cli",
+    "card_emulator.transport",
+    "card_emulator.teaching",
+    "card_emulator.web",
+)
 
 
 def _packages_on_disk() -> set[str]:
@@ -42,7 +47,7 @@ def test_apdu_imports_nothing_of_ours() -> None:
 
 
 def test_the_card_does_not_import_the_layers_above_it() -> None:
-    upper = {"cli", "transport", "teaching"}
+    upper = {"cli", "transport", "teaching", "web"}
     for path in (ROOT / "card_emulator").rglob("*.py"):
         if upper & set(path.relative_to(ROOT / "card_emulator").parts):
             continue
@@ -68,3 +73,22 @@ def test_the_readme_pin_table_agrees_with_the_rules() -> None:
         assert cells[4] == str(spec.max_tries), spec.name
     for aid in APP_AIDS.values():
         assert f"`{aid.hex().upper()}`" in table
+
+
+def test_the_teaching_layer_does_not_import_the_cli_or_the_web_page() -> None:
+    # The web page sits beside the CLI: both call the library, neither the other.
+    for folder, forbidden in (("teaching", ("card_emulator.cli", "card_emulator.web")),
+                              ("web", ("card_emulator.cli",))):  # fmt: skip
+        for path in (ROOT / "card_emulator" / folder).rglob("*.py"):
+            for name in _imports(path):
+                assert not name.startswith(forbidden), (path, name)
+
+
+def test_scenarios_and_the_page_ship_as_package_data() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    data = config["tool"]["setuptools"]["package-data"]
+    assert "scenarios/*.toml" in data["card_emulator.teaching"]
+    assert {"static/*.html", "static/*.js", "static/*.css"} <= set(data["card_emulator.web"])
+    assert len(list((ROOT / "card_emulator" / "teaching" / "scenarios").glob("*.toml"))) >= 14
+    for name in ("index.html", "app.js", "style.css"):
+        assert (ROOT / "card_emulator" / "web" / "static" / name).is_file()

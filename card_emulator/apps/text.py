@@ -28,7 +28,7 @@ def _sign_with_ap_key(app: Application, command: CommandApdu, ctx: Context) -> b
         raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "this card has no AP signing key")
     if not command.data:
         raise CardError(SW.WRONG_LENGTH, "nothing to sign")
-    return compute_signature(ctx.memory.private_key(app.name, AP_KEY_FID), 0x00, command.data)
+    return compute_signature(ctx.memory.card_key(app.name, AP_KEY_FID), 0x00, command.data)
 
 
 def _set_session_key(app: Application, command: CommandApdu, ctx: Context) -> bytes:

@@ -324,6 +324,15 @@ class RemoteCard(Card):
     def close(self) -> None:
         self._client.close()
 
+    def clone(self) -> Card:
+        """Not over the channel: a served card's copy is ``mynacard ctl PATH snapshot``, or a copy
+        of its file. ``ControlError`` always."""
+        raise ControlError(
+            f"{self._remote_path} is served by another process: it cannot be cloned here "
+            "(`mynacard ctl ... snapshot` keeps its state; or copy the card file)",
+            "state",
+        )
+
     def power_on(self) -> None:
         self._client.call("contact_reset")
 
