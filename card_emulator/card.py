@@ -45,6 +45,8 @@ _NEEDS_APPLICATION = {
 }
 
 Observer = Callable[[Exchange], None]
+# Told "power_on", "power_off" or "reset" when the contact interface changes the card's power.
+PowerObserver = Callable[[str], None]
 
 
 class Card:
@@ -56,6 +58,7 @@ class Card:
         self._memory = CardMemory(store) if memory is None else memory
         self._session = Session()
         self._observers: list[Observer] = []
+        self._power_observers: list[PowerObserver] = []
         self._powered = True
         self._closed = False
         # One chip, one command at a time: readers may call from any thread (pyscard, vpcd).
@@ -197,23 +200,42 @@ class Card:
         with self._lock:
             self._powered = True
             self._session = Session()
+            self._notify_power("power_on")
 
     def power_off(self) -> None:
         """Volatile state only: the selected DF/EF and what was verified. Counters stay."""
         with self._lock:
             self._powered = False
             self._session = Session()
+            self._notify_power("power_off")
 
     def reset(self) -> None:
         with self._lock:
             self._powered = True
             self._session = Session()
+            self._notify_power("reset")
 
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)
 
     def remove_observer(self, observer: Observer) -> None:
         self._observers.remove(observer)
+
+    def add_power_observer(self, observer: PowerObserver) -> None:
+        """Call ``observer(event)`` on every power-on, power-off and reset (a trace's events)."""
+        self._power_observers.append(observer)
+
+    def remove_power_observer(self, observer: PowerObserver) -> None:
+        self._power_observers.remove(observer)
+
+    def add_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        """Call ``hook(pin)`` right after a VERIFY's decrement is durable and before its comparison
+        is answered: the instant a torn VERIFY stops at (``card_emulator.slot.Tear``). An exception
+        the hook raises leaves the card as power lost at that instant would."""
+        self._memory.pin_write_hooks.append(hook)
+
+    def remove_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        self._memory.pin_write_hooks.remove(hook)
 
     def transmit(self, apdu: bytes) -> bytes:
         """One command APDU in, one response APDU (data + SW1 SW2) out. Never raises."""
@@ -370,6 +392,13 @@ class Card:
                 observer(exchange)
             except Exception:
                 log.exception("card observer failed")
+
+    def _notify_power(self, event: str) -> None:
+        for observer in list(self._power_observers):
+            try:
+                observer(event)
+            except Exception:
+                log.exception("card power observer failed")
 
 
 def _safe_redact(apdu: bytes) -> str:

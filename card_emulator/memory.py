@@ -6,6 +6,7 @@ copy never runs ahead of what is durable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -24,6 +25,9 @@ class CardMemory:
         write on one card never shows on the other. Runtime state set up here starts afresh."""
         self.store = store
         self._keys: dict[tuple[AppName, int], CardKey] = {}  # parsed on first use, then kept
+        # Called with the PIN's name right after a VERIFY's decrement is durable, before the
+        # comparison is answered: the tearing point (fault injection, card_emulator.slot).
+        self.pin_write_hooks: list[Callable[[PinName], None]] = []
         if source is None:
             self._files = store.files()
             self._records = store.records()
@@ -105,12 +109,18 @@ class CardMemory:
         spent = record.with_remaining(record.remaining - 1)
         self.store.save_remaining(pin, spent.remaining)
         self._pins[pin] = spent
+        self.after_durable_decrement(pin)
         if not record.matches(candidate):
             return False
         restored = record.with_remaining(record.max_tries)
         self.store.save_remaining(pin, restored.remaining)
         self._pins[pin] = restored
         return True
+
+    def after_durable_decrement(self, pin: PinName) -> None:
+        """Run the tearing hooks: the decrement is on the store, the comparison not yet answered."""
+        for hook in self.pin_write_hooks:
+            hook(pin)
 
     def set_pin_value(self, pin: PinName, value: str) -> None:
         """A new value with full tries: CHANGE after VERIFY, or an issuer reset."""

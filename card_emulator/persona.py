@@ -372,6 +372,8 @@ def _check_text(field_name: str, value: object) -> None:
         raise ValueError(f"{field_name} must be a non-empty string")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise ValueError(f"{field_name} must not contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):  # the card holds UTF-8 (§5.3)
+        raise ValueError(f"{field_name} must be Unicode text without lone surrogates")
 
 
 def _check_digits(field_name: str, value: object, length: int) -> None:

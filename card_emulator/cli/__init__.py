@@ -15,6 +15,7 @@ for _module in (
     "serve_cmd",
     "ctl_cmds",
     "teach_cmds",
+    "trace_cmds",
 ):  # registered by their own modules
     try:
         __import__(f"card_emulator.cli.{_module}")
