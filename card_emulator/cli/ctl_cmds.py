@@ -104,6 +104,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         "PINs (tries left):",
         *_pins_text(result["pins"]),
         f"snapshot: {'taken' if result['snapshot'] else 'none'}",
+        f"faults: {len(result['faults']['faults']) if result.get('faults') else 'none'}",
+        f"trace: {result.get('trace') or 'off'}",
     ]
     _emit(result, as_json, "\n".join(lines))
 
@@ -167,3 +169,101 @@ def restore(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     result = _call(ctx, "restore")
     _emit(result, as_json, "\n".join(["restored; PINs (tries left):", *_pins_text(result["pins"])]))
+
+
+# -- faults and traces (the test kit's: docs/fault-plan.md, docs/trace-format.md) ----------------
+
+_STRING_FIELDS = {"match", "sw", "data", "pin", "profile"}
+
+
+def _field_value(name: str, text: str) -> Any:
+    if name in _STRING_FIELDS:
+        return None if text.lower() in {"null", "none"} else text
+    if text.lower() in {"null", "none"}:
+        return None
+    try:
+        return int(text, 0)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise _fail(f"{name}={text}: a number or null", 2) from None
+
+
+@ctl_app.command()
+def fault(
+    ctx: typer.Context,
+    kind: Annotated[
+        str,
+        typer.Argument(help="remove, tear, force_status, latency, truncate or corrupt."),
+    ],
+    fields: Annotated[
+        list[str] | None,
+        typer.Argument(help="NAME=VALUE fields of the fault, as in docs/fault-plan.md."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add one fault of the test kit to the served card (`clear` removes them all).
+
+    Examples: `fault force_status sw=6581 match=SIGN`, `fault latency ms=200`, `fault latency
+    profile=contact`, `fault remove after=3`, `fault remove match=VERIFY reinsert_after=0`,
+    `fault tear pin=user_auth`, `fault truncate match=00B0 keep=100`, `fault corrupt offset=-1`.
+    On a served card a removal takes the card out of the reader for real; reinsert_after=N puts it
+    back after N x 0.5 s (0: at once), null keeps it out until `insert`.
+    """
+    data: dict[str, Any] = {"fault": kind.replace("-", "_")}
+    for item in fields or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise _fail(f"{item!r}: fields are NAME=VALUE", 2)
+        name = name.replace("-", "_")
+        data[name] = _field_value(name, text)
+    result = _call(ctx, "fault", fault=data)
+    shown = ", ".join(json.dumps(f, separators=(",", ":")) for f in result["faults"]["faults"])
+    _emit(result, as_json, f"faults now: {shown}")
+
+
+@ctl_app.command()
+def faults(
+    ctx: typer.Context,
+    plan: Annotated[Path, typer.Argument(help="A fault plan (JSON, docs/fault-plan.md).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Replace every fault with the plan in PLAN (its counts start now)."""
+    try:
+        data = json.loads(plan.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _fail(f"{plan}: {error.strerror}", 2) from None
+    except ValueError as error:
+        raise _fail(f"{plan}: not JSON ({error})", 2) from None
+    result = _call(ctx, "faults", plan=data)
+    _emit(result, as_json, f"{len(result['faults']['faults'])} fault(s) set")
+
+
+@ctl_app.command()
+def clear(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Remove every fault (a card a fault took out stays out: `insert` puts it back)."""
+    result = _call(ctx, "clear")
+    _emit(result, as_json, "no faults")
+
+
+trace_app = typer.Typer(help="Record the PC/SC client's exchanges (JSON Lines, PINs redacted).")
+ctl_app.add_typer(trace_app, name="trace")
+
+
+@trace_app.command("start")
+def trace_start(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The trace file to write (docs/trace-format.md).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Record every exchange and event of the served card from now on, into FILE."""
+    result = _call(ctx, "trace_start", path=str(file.absolute()))
+    _emit(result, as_json, f"recording to {result['path']} (`mynacard trace show` renders it)")
+
+
+@trace_app.command("stop")
+def trace_stop(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Stop recording; the file is complete."""
+    result = _call(ctx, "trace_stop")
+    _emit(result, as_json, f"{result['path']}: {result['exchanges']} exchanges")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ from card_emulator.transport.vpcd import (
 
 if TYPE_CHECKING:
     from card_emulator import Card
+    from card_emulator.faults import FaultPlan
 
 # Exit codes of `mynacard serve` (README, "Real PC/SC"); 2: every command's usage/card-file error.
 EXIT_STOPPED = 0  # stopped by SIGINT/SIGTERM after serving
@@ -45,8 +47,8 @@ _SERVE_HELP = (
     "written to --ready-file); progress before it goes to stderr.\n\n"
     "While it runs, `mynacard info|apdu|pin ... PATH` reach the card through its control channel "
     "(a 0600 Unix socket in $XDG_RUNTIME_DIR), and `mynacard ctl PATH ...` steers it: status, "
-    "insert, remove, power-cycle, swap, snapshot, restore (docs/control-protocol.md). SIGUSR1 / "
-    "SIGUSR2 still remove / insert it.\n\n"
+    "insert, remove, power-cycle, swap, snapshot, restore, faults, traces "
+    "(docs/control-protocol.md). SIGUSR1 / SIGUSR2 still remove / insert it.\n\n"
     "Several cards at once: one serve process per reader, --reader 0 .. N-1.\n\n"
     "Exit codes: 0 stopped by a signal; 2 usage or card-file error; 3 the reader or the card is "
     "already served by another process; 4 --host does not resolve; 5 not ready within --timeout."
@@ -95,6 +97,17 @@ def _write_ready_file(target: Path, line: str) -> None:
 def _fail(message: str, code: int) -> typer.Exit:
     _say(message)
     return typer.Exit(code)
+
+
+def _read_plan(path: Path) -> FaultPlan:
+    from card_emulator.faults import FaultPlan, FaultPlanError
+
+    try:
+        return FaultPlan.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as error:
+        raise _fail(f"--faults {path}: {error.strerror}", EXIT_USAGE) from None
+    except (ValueError, FaultPlanError) as error:
+        raise _fail(f"--faults {path}: not a fault plan ({error})", EXIT_USAGE) from None
 
 
 def _check_host(host: str, port: int) -> None:
@@ -158,6 +171,20 @@ def serve(
             help="Give up (exit 5) unless pcscd has taken the card within this many seconds.",
         ),
     ] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            "--trace",
+            help="Record every exchange of the PC/SC client to this JSON Lines file, PINs "
+            "redacted (docs/trace-format.md; `mynacard trace show FILE`).",
+        ),
+    ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(
+            "--faults", help="Apply this fault plan (JSON, docs/fault-plan.md) from the start."
+        ),
+    ] = None,
 ) -> None:
     if reader is not None and port is not None:
         raise typer.BadParameter("give either --reader or --port, not both")
@@ -167,6 +194,7 @@ def serve(
     target_port = port if port is not None else port_for_reader(reader or 0)
     label = _reader_label(target_port)
     _check_host(host, target_port)
+    plan = _read_plan(faults) if faults is not None else None
     if ready_file is not None:
         _check_ready_file(ready_file)
         ready_file.unlink(missing_ok=True)  # a stale line from a killed server is not readiness
@@ -215,9 +243,15 @@ def serve(
     )
     try:
         served.listen()
-    except EmulatorError as error:
+        if plan is not None:
+            served.rig.set_plan(plan)
+        if trace is not None:
+            served.rig.trace_start(trace.absolute())
+    except (EmulatorError, OSError) as error:
         served.close()
         busy = getattr(error, "code", "") == "busy"
+        if isinstance(error, OSError):
+            error = EmulatorError(f"--trace {trace}: {error.strerror}")
         raise _fail(str(error), EXIT_BUSY if busy else EXIT_USAGE) from None
 
     def on_timeout() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from card_emulator.card import Card
+from card_emulator.faults import FaultPlan, FaultPlanError, fault_from_json
 from card_emulator.rules import PinName
 from card_emulator.steering import Contact, Snapshot
 from card_emulator.transport.control import (
@@ -31,6 +32,7 @@ from card_emulator.transport.control import (
     reader_socket_path,
 )
 from card_emulator.transport.control_server import Connection, ControlServer
+from card_emulator.transport.rig import Rig
 from card_emulator.transport.vpcd import ClientState, StateCallback, VpcdClient
 
 __all__ = ["ServedCard"]
@@ -67,6 +69,7 @@ class ServedCard:
         self._snapshot: Snapshot | None = None
         self._on_state = on_state
         self.client = VpcdClient(card, host=host, port=port, on_state=self._state)
+        self.rig = Rig(card, self.client, reader)  # faults and traces, wired only while in use
         self.server = ControlServer(self)
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -86,12 +89,17 @@ class ServedCard:
         self.client.stop()
 
     def close(self) -> None:
-        """After ``run()`` returned: sockets removed, card file released."""
+        """After ``run()`` returned: sockets removed, trace file closed, card file released."""
         self.server.close()
+        self.rig.close()
         self.client.close()
         self.card.close()
 
     def _state(self, state: ClientState, detail: str) -> None:
+        if state is ClientState.DISCONNECTED:
+            self.rig.note("disconnect", detail=detail)
+        elif state is ClientState.READY:
+            self.rig.note("connect")
         if self._on_state is not None:
             self._on_state(state, detail)
 
@@ -142,6 +150,7 @@ class ServedCard:
                 "powered": card._powered,
                 "pins": pins,
                 "snapshot": self._snapshot is not None,
+                **self.rig.status(),
                 "pid": os.getpid(),
             }
 
@@ -178,7 +187,8 @@ class ServedCard:
             was_in = self.client.inserted
             self._take_out()
             old, old_path = self.card, self.path
-            self.card, self.path, self.client.card = new, path, new
+            self.card, self.path = new, path
+            self.rig.use(new)
             self._snapshot = None  # it belonged to the other card
             if card_socket_path(old_path) != new_socket:
                 self.server.unlisten(card_socket_path(old_path))
@@ -202,14 +212,14 @@ class ServedCard:
     def _take_out(self) -> None:
         if not self.client.inserted:
             return
-        self.client.remove()
+        self.rig.remove()
         if not self.client.wait_for(ClientState.REMOVED, REMOVE_TIMEOUT):
             raise ControlError("the reader loop did not let the card go", "timeout")
 
     def _put_in(self, timeout: float) -> None:
         if self.client.inserted and self.client.state is ClientState.READY:
             return
-        self.client.insert()
+        self.rig.insert()
         if not self.client.wait_for(ClientState.READY, timeout):
             raise ControlError(
                 f"the card is back in, but pcscd has not taken it after {timeout:g} s "
@@ -291,6 +301,46 @@ def _contact_reset(
     return {}
 
 
+def _fault(served: ServedCard, request: dict[str, Any], _c: Connection) -> dict[str, Any]:
+    try:
+        fault = fault_from_json(request.get("fault") or {})
+    except FaultPlanError as error:
+        raise ControlError(str(error), "bad_request") from None
+    return {"faults": served.rig.add_fault(fault)}
+
+
+def _faults(served: ServedCard, request: dict[str, Any], _c: Connection) -> dict[str, Any]:
+    try:
+        plan = FaultPlan.from_json(request.get("plan") or {})
+    except FaultPlanError as error:
+        raise ControlError(str(error), "bad_request") from None
+    return {"faults": served.rig.set_plan(plan)}
+
+
+def _trace_start(served: ServedCard, request: dict[str, Any], _c: Connection) -> dict[str, Any]:
+    path = Path(_text_argument(request, "path")).expanduser().absolute()
+    try:
+        served.rig.trace_start(path)
+    except ValueError as error:
+        raise ControlError(str(error), "state") from None
+    except OSError as error:
+        message = f"cannot write the trace to {path}: {error.strerror}"
+        raise ControlError(message, "bad_request") from None
+    return {"path": str(path)}
+
+
+def _trace_stop(served: ServedCard, _request: dict[str, Any], _c: Connection) -> dict[str, Any]:
+    try:
+        return served.rig.trace_stop()
+    except ValueError as error:
+        raise ControlError(str(error), "state") from None
+
+
+def _clear(served: ServedCard, _request: dict[str, Any], _c: Connection) -> dict[str, Any]:
+    served.rig.clear()
+    return {"faults": None}
+
+
 def _swap(served: ServedCard, request: dict[str, Any], _c: Connection) -> dict[str, Any]:
     path = Path(_text_argument(request, "path")).expanduser().absolute()
     return served.swap(path, _timeout_argument(request))
@@ -311,4 +361,9 @@ _OPERATIONS: dict[str, Operation] = {
     "swap": _swap,
     "snapshot": lambda served, _r, _c: served.snapshot(),
     "restore": lambda served, _r, _c: served.restore(),
+    "fault": _fault,
+    "faults": _faults,
+    "clear": _clear,
+    "trace_start": _trace_start,
+    "trace_stop": _trace_stop,
 }

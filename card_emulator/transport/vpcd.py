@@ -228,6 +228,8 @@ class VpcdClient:
         self._busy_after = busy_after
         self._stopping = False
         self._inserted = True
+        self._removals = 0  # remove() calls: a removal and a re-insertion at once still close
+        self._serving_removals = 0  # ... the connection being served (seen by _serve)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -242,8 +244,10 @@ class VpcdClient:
         self._wake()
 
     def remove(self) -> None:
-        """Take the card out of the reader (close the socket) until :meth:`insert`."""
+        """Take the card out of the reader (close the socket) until :meth:`insert`. A command
+        being answered when it is called gets no answer (the card left in the middle of it)."""
         self._inserted = False
+        self._removals += 1
         self._wake()
 
     def insert(self) -> None:
@@ -397,8 +401,9 @@ class VpcdClient:
         parser = VpcdParser()
         seen = _Insertion()
         silent_until: float | None = time.monotonic() + self._busy_after  # until vpcd first talks
+        removals = self._serving_removals = self._removals
         while True:
-            if self._stopping or not self._inserted:
+            if self._stopping or not self._inserted or self._removals != removals:
                 return False
             if silent_until is None:
                 readable, _, _ = select.select([sock, self._wake_r], [], [])
@@ -429,6 +434,8 @@ class VpcdClient:
             silent_until = None
             for event in parser.feed(data):
                 reply = self._handle(event)
+                if self._removals != removals:
+                    return False  # pulled out while answering: no answer, the socket closes
                 if reply is not None:
                     try:
                         sock.sendall(reply)
@@ -458,6 +465,8 @@ class VpcdClient:
                 case Unknown(payload):
                     log.warning("ignoring undefined vpcd message %s", payload.hex().upper())
         except Exception:
+            if self._removals != self._serving_removals:
+                return None  # the card was pulled out (a test's fault) in the middle of it
             # A bug in the card must not take the reader down (architecture.md "Shape of the card").
             log.exception("card failed on %s", type(event).__name__)
             if isinstance(event, Apdu):
