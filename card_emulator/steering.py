@@ -28,8 +28,8 @@ class Contact:
     Its session — selected application and EF, verified PINs, a response waiting for GET RESPONSE
     — is its own; everything persistent is the card's: EFs, keys, PIN values and retry counters (a
     wrong VERIFY through a contact counts for every reader, pin-rules.md §2). Commands through it
-    reach ``observer`` only, not the card's observers (a trace of the PC/SC client shows the
-    client's exchanges). The closest thing in ISO 7816-4 is a second logical channel (§5.4.1) that
+    reach ``observer`` only, not the card's observers or power observers (a trace of the PC/SC
+    client shows the client's exchanges). The closest thing in ISO 7816-4 is a second logical channel (§5.4.1) that
     no APDU can open; the My Number Card itself has only channel 0 (card-interface.md §1.3).
     """
 
@@ -68,13 +68,14 @@ class Contact:
         """The card's one session slot holds this contact's session for the duration."""
         card = self._card
         with card._lock:
-            saved = (card._session, card._powered, card._observers)
-            card._session, card._powered, card._observers = self._session, True, self._observers
+            saved = (card._session, card._powered, card._observers, card._power_observers)
+            card._session, card._powered = self._session, True
+            card._observers, card._power_observers = self._observers, []  # not the reader's
             try:
                 yield
             finally:
                 self._session = card._session  # SELECT by AID replaces the session object
-                card._session, card._powered, card._observers = saved
+                card._session, card._powered, card._observers, card._power_observers = saved
 
 
 class SnapshotMismatchError(EmulatorError):

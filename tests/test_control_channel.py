@@ -367,3 +367,21 @@ def main_exit(argv: list[str]) -> int:
     except SystemExit as done:
         return int(done.code or 0)
     return 0
+
+
+def test_trace_commands_work_on_a_served_card_file(
+    served: ServedCard, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from card_emulator.recorder import Recorder
+
+    trace_file = tmp_path / "t.jsonl"
+    card = open_card(served.path)  # reached through the serve process
+    with card, Recorder(trace_file) as recorder:
+        recorder.attach(card)
+        for apdu in (SELECT_JPKI, SELECT_USER_AUTH_PIN, EMPTY_VERIFY):
+            card.transmit(apdu)
+    assert main_exit(["trace", "show", str(trace_file)]) == 0
+    assert "63C3" in capsys.readouterr().out
+    # A replay against the served file works on a copy of it, while the server holds it.
+    assert main_exit(["trace", "replay", str(trace_file), "--card", str(served.path)]) == 0
+    assert "no divergence" in capsys.readouterr().out

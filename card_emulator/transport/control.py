@@ -18,13 +18,13 @@ import os
 import socket
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from card_emulator.card import Card, Observer
+from card_emulator.card import Card, Observer, PowerObserver
 from card_emulator.errors import CardInUseError, EmulatorError, IssuerError
 from card_emulator.issuer import Holder, Issuer
 from card_emulator.paths import APP_DIR_NAME
@@ -304,6 +304,7 @@ class RemoteCard(Card):
         self._remote_path = path
         self._client = client
         self._remote_observers: list[Observer] = []
+        self._remote_power_observers: list[PowerObserver] = []
         self.created_pins = None
         self.issuer = RemoteIssuer(client)
 
@@ -334,19 +335,42 @@ class RemoteCard(Card):
         )
 
     def power_on(self) -> None:
-        self._client.call("contact_reset")
+        self._contact_event("power_on")
 
     def power_off(self) -> None:
-        self._client.call("contact_reset")
+        self._contact_event("power_off")
 
     def reset(self) -> None:
+        self._contact_event("reset")
+
+    def _contact_event(self, name: str) -> None:
+        """A fresh session on this command's contact; power observers hear ``name``."""
         self._client.call("contact_reset")
+        for observer in list(self._remote_power_observers):
+            observer(name)
 
     def add_observer(self, observer: Observer) -> None:
         self._remote_observers.append(observer)
 
     def remove_observer(self, observer: Observer) -> None:
         self._remote_observers.remove(observer)
+
+    def add_power_observer(self, observer: PowerObserver) -> None:
+        self._remote_power_observers.append(observer)
+
+    def remove_power_observer(self, observer: PowerObserver) -> None:
+        self._remote_power_observers.remove(observer)
+
+    def add_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        """Not over the channel (tearing is a fault of the served card: `ctl ... fault tear`)."""
+        raise ControlError(
+            f"{self._remote_path} is served by another process: set a tear fault on it with "
+            "`mynacard ctl ... fault tear` instead",
+            "state",
+        )
+
+    def remove_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        raise ControlError("no PIN write hook on a served card", "state")
 
     def transmit(self, apdu: bytes) -> bytes:
         command = bytes(apdu)
