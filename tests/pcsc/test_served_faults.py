@@ -21,9 +21,13 @@ import pytest
 
 from card_emulator import Card, PinName
 from card_emulator.trace import read_trace
-from tests.pcsc.conftest import READER_0, REPO, ServerFactory, connect, transmit, wait_card
+from card_emulator.transport.vpcd import reader_name
+from tests.pcsc.conftest import REPO, ServerFactory, connect, transmit, wait_card
 
 pytestmark = pytest.mark.pcsc
+
+READER = 2  # not 0 or 1, which every other PC/SC test of the project uses
+READER_NAME = reader_name(READER)
 
 SELECT_JPKI_AP = "00A4040C0AD392F000260100000001"
 SELECT_USER_AUTH_PIN = "00A4020C020018"
@@ -85,7 +89,7 @@ def test_a_trace_of_pkcs15_tool_holds_exactly_the_apdus_opensc_sent(
         pytest.fail("pkcs15-tool not found (scripts/pcsc-stack.sh install installs opensc)")
     path = served_copy(template[0], tmp_path)
     trace_file = tmp_path / "opensc.trace.jsonl"
-    server = serve(str(path), "--reader", "0", "--trace", str(trace_file))
+    server = serve(str(path), "--reader", str(READER), "--trace", str(trace_file))
     server.start()
     opensc_log = tmp_path / "opensc.log"
     conf = tmp_path / "opensc.conf"
@@ -96,7 +100,7 @@ def test_a_trace_of_pkcs15_tool_holds_exactly_the_apdus_opensc_sent(
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENSC_")}
     env.update(OPENSC_CONF=str(conf), HOME=str(tmp_path))
     listing = subprocess.run(
-        ["pkcs15-tool", "--reader", "0", "--list-certificates", "--list-pins"],
+        ["pkcs15-tool", "--reader", str(READER), "--list-certificates", "--list-pins"],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert listing.returncode == 0, listing.stderr
@@ -129,7 +133,7 @@ def test_force_status_corrupt_and_clear(
 ) -> None:
     path = served_copy(template[0], tmp_path)
     right = template[1][PinName.USER_AUTH]
-    server = serve(str(path), "--reader", "0")
+    server = serve(str(path), "--reader", str(READER))
     server.start()
     trace_file = tmp_path / "t.jsonl"
     ctl(path, "trace", "start", str(trace_file))
@@ -137,7 +141,8 @@ def test_force_status_corrupt_and_clear(
     ctl(path, "fault", "corrupt", "match=00A4020C020018", "offset=-1", "xor=1")
     status = ctl(path, "status")
     assert status["trace"] == str(trace_file)
-    connection = connect(READER_0)
+    assert mynacard("pin", "status", str(path)).returncode == 0  # the channel's: not in the trace
+    connection = connect(READER_NAME)
     assert transmit(connection, SELECT_JPKI_AP)[1] == OK
     assert transmit(connection, SELECT_USER_AUTH_PIN)[1] == 0x9001  # corrupted SW2
     assert transmit(connection, verify(right))[1] == OK
@@ -164,21 +169,21 @@ def test_a_removal_fault_takes_the_card_out_of_the_reader(
     from smartcard.Exceptions import CardConnectionException
 
     path = served_copy(template[0], tmp_path)
-    server = serve(str(path), "--reader", "0")
+    server = serve(str(path), "--reader", str(READER))
     server.start()
     ctl(path, "fault", "remove", "match=VERIFY")
-    connection = connect(READER_0)
+    connection = connect(READER_NAME)
     assert transmit(connection, SELECT_JPKI_AP)[1] == OK
     assert transmit(connection, SELECT_USER_AUTH_PIN)[1] == OK
     with pytest.raises(CardConnectionException):
         transmit(connection, "00200080")  # pulled out at this command: no answer
-    wait_card(READER_0, present=False)
+    wait_card(READER_NAME, present=False)
     with contextlib.suppress(CardConnectionException):
         connection.disconnect()
     assert ctl(path, "status")["inserted"] is False
     ctl(path, "insert")
-    wait_card(READER_0, present=True)
-    connection = connect(READER_0)
+    wait_card(READER_NAME, present=True)
+    connection = connect(READER_NAME)
     assert transmit(connection, SELECT_JPKI_AP)[1] == OK
     connection.disconnect()
     assert server.stop() == 0
@@ -191,17 +196,17 @@ def test_tearing_spends_the_try_and_the_card_comes_back(
 
     path = served_copy(template[0], tmp_path)
     right = template[1][PinName.USER_AUTH]
-    server = serve(str(path), "--reader", "0")
+    server = serve(str(path), "--reader", str(READER))
     server.start()
     ctl(path, "fault", "tear", "pin=user_auth", "reinsert_after=0")
-    connection = connect(READER_0)
+    connection = connect(READER_NAME)
     assert transmit(connection, SELECT_JPKI_AP)[1] == OK
     assert transmit(connection, SELECT_USER_AUTH_PIN)[1] == OK
     with pytest.raises(CardConnectionException):
         transmit(connection, verify(right))  # power lost after the counter write
     with contextlib.suppress(CardConnectionException):
         connection.disconnect()
-    connection = connect(READER_0)  # back at once (reinsert_after=0)
+    connection = connect(READER_NAME)  # back at once (reinsert_after=0)
     assert transmit(connection, SELECT_JPKI_AP)[1] == OK
     assert transmit(connection, SELECT_USER_AUTH_PIN)[1] == OK
     assert transmit(connection, "00200080")[1] == 0x63C2  # the right value, and yet a try spent
@@ -214,7 +219,7 @@ def test_bad_faults_are_one_line(
     serve: ServerFactory, template: tuple[Path, dict[PinName, str]], tmp_path: Path
 ) -> None:
     path = served_copy(template[0], tmp_path)
-    server = serve(str(path), "--reader", "0")
+    server = serve(str(path), "--reader", str(READER))
     server.start()
     done = mynacard("ctl", str(path), "fault", "melt", "now=1")
     assert done.returncode == 1
