@@ -140,7 +140,10 @@ def _check_not_served(target: Path, what: str) -> None:
 def serve(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Card file to serve (default: the default card, made on first use)."),
+        typer.Argument(
+            help="Card file to serve (default: the default card, made on first use).",
+            readable=False,
+        ),
     ] = None,
     reader: Annotated[
         int | None,
