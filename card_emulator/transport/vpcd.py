@@ -51,6 +51,9 @@ MAX_PAYLOAD = 0xFFFF  # 2-byte length prefix (§2)
 # A reader that already holds a card keeps a new one in the kernel's backlog, silent (§2); an idle
 # one is polled by pcscd about every 400 ms. This long without a first message means "busy".
 BUSY_AFTER = 3.0  # seconds
+# A removed card stays out at least this long, re-inserted or not: pcscd polls every ~400 ms (§2),
+# and must see the reader empty once to report the removal and take the new card in.
+REMOVAL_HOLD = 1.0  # seconds
 
 # Linux re-arms delayed-ACK suppression only until the next recv: set it after every recv (§2 trap).
 _TCP_QUICKACK: int | None = (
@@ -218,6 +221,7 @@ class VpcdClient:
         retry_initial: float = 0.05,
         retry_max: float = 1.0,
         busy_after: float = BUSY_AFTER,
+        removal_hold: float = REMOVAL_HOLD,
     ) -> None:
         self.card = card
         self.host = host
@@ -226,6 +230,7 @@ class VpcdClient:
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._busy_after = busy_after
+        self._removal_hold = removal_hold
         self._stopping = False
         self._inserted = True
         self._removals = 0  # remove() calls: a removal and a re-insertion at once still close
@@ -326,8 +331,20 @@ class VpcdClient:
                     self._wait_wake(self._retry_initial)
                 else:
                     self._set_state(ClientState.REMOVED, "card removed")
+                    self._stay_out(time.monotonic() + self._removal_hold)
         finally:
             self._set_state(ClientState.STOPPED, "stopped")
+
+    def _stay_out(self, until: float) -> None:
+        """Out of the reader until ``until`` even when inserted again at once: pcscd must see the
+        card absent at one of its polls, or a removal and a re-insertion between two polls are
+        invisible to it (the reader would stay "no card" for its clients)."""
+        while not self._stopping:
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            self._wait_wake(left)
+            self._drain_wake()
 
     def _why_waiting(self, exc: OSError) -> str:
         where = f"{self.host}:{self.port}"
