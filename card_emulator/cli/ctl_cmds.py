@@ -209,7 +209,7 @@ def fault(
     profile=contact`, `fault remove after=3`, `fault remove match=VERIFY reinsert_after=0`,
     `fault tear pin=user_auth`, `fault truncate match=00B0 keep=100`, `fault corrupt offset=-1`.
     On a served card a removal takes the card out of the reader for real; reinsert_after=N puts it
-    back after N x 0.5 s (0: at once), null keeps it out until `insert`.
+    back after N x 0.5 s (at least 1 s: pcscd must see it out), null keeps it out until `insert`.
     """
     data: dict[str, Any] = {"fault": kind.replace("-", "_")}
     for item in fields or []:
