@@ -18,6 +18,7 @@ import sys
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.main import get_command
@@ -75,16 +76,26 @@ def one_line(err: str) -> bool:
 
 
 def command_paths() -> list[tuple[str, ...]]:
-    """Every command and group of ``mynacard``, as the words that name it."""
+    """Every command and group of ``mynacard``, as the words that name it; a group that takes an
+    argument before its commands (``ctl CARD status``) gets the placeholder ``CARD``."""
     paths: list[tuple[str, ...]] = [()]
 
     def walk(command: object, prefix: tuple[str, ...]) -> None:
         for name, sub in getattr(command, "commands", {}).items():
             paths.append((*prefix, name))
-            walk(sub, (*prefix, name))
+            needs = [p for p in getattr(sub, "params", []) if p.param_type_name == "argument"]
+            walk(sub, (*prefix, name, *["CARD"] * len(needs)))
 
     walk(get_command(app), ())
     return paths
+
+
+def resolve(words: tuple[str, ...]) -> Any:
+    """The click command that ``words`` name (placeholders skipped)."""
+    command = get_command(app)
+    for word in words:
+        command = getattr(command, "commands", {}).get(word, command)
+    return command
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +116,10 @@ def test_dash_h_is_help_on_every_command(
 ) -> None:
     code, out, err = mynacard(capsys, *words, "-h")
     assert code == 0, err
-    assert out.startswith(f"Usage: {' '.join(('mynacard', *words))} ")
+    usage = out.splitlines()[0]
+    named = [w for w in words if w != "CARD"]
+    assert usage.startswith("Usage: mynacard") and all(w in usage.split() for w in named), usage
+    assert resolve(words).name == (named[-1] if named else "mynacard")
     assert "-h, --help" in out
     code_long, out_long, _ = mynacard(capsys, *words, "--help")
     assert code_long == 0 and out_long == out
@@ -114,12 +128,9 @@ def test_dash_h_is_help_on_every_command(
 def test_no_flag_is_shown_as_taking_a_value(capsys: pytest.CaptureFixture[str]) -> None:
     """A flag's help line is its names and its help: no ``<bool>`` (typer's rich help wrote one,
     so `rules --json true` looked right and failed)."""
-    root = get_command(app)
     flags_seen = 0
     for words in command_paths():
-        command = root
-        for word in words:
-            command = command.commands[word]  # type: ignore[attr-defined]
+        command = resolve(words)
         _, out, _ = mynacard(capsys, *words, "-h")
         assert "<bool>" not in out
         for param in command.params:

@@ -20,6 +20,8 @@ HEAVY = (
     "card_emulator.card", "card_emulator.memory", "card_emulator.store", "card_emulator.issuance",
     "card_emulator.teaching.reset", "card_emulator.teaching.render", "card_emulator.teaching.explain",
     "card_emulator.web", "card_emulator.testing", "card_emulator.recorder",
+    "card_emulator.transport.vpcd", "card_emulator.transport.control",
+    "card_emulator.transport.served", "socket",
 )  # fmt: skip
 
 PROBE = """

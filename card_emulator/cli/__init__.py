@@ -10,7 +10,13 @@ from card_emulator.cli import card_cmds as card_cmds
 from card_emulator.cli.app import app
 from card_emulator.errors import EmulatorError
 
-for _module in ("serve_cmd", "teach_cmds", "trace_cmds"):  # registered by their own modules
+for _module in (
+    "logopts",
+    "serve_cmd",
+    "ctl_cmds",
+    "teach_cmds",
+    "trace_cmds",
+):  # registered by their own modules
     try:
         __import__(f"card_emulator.cli.{_module}")
     except ModuleNotFoundError as _missing:
@@ -43,14 +49,16 @@ def _may_show_help(args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """The ``mynacard`` entry point: exit 0 done, 1 the card or the rules said no, 2 a mistake."""
+    from card_emulator.cli.logopts import hoist
     from card_emulator.cli.teach_util import HELP_LANG, localise_help_panels
     from card_emulator.teaching.i18n import Lang
 
-    if HELP_LANG == Lang.JA and _may_show_help(sys.argv[1:] if argv is None else argv):
+    args = hoist(list(sys.argv[1:] if argv is None else argv))  # -v/--log-level after a command too
+    if HELP_LANG == Lang.JA and _may_show_help(args):
         localise_help_panels()
     try:
         # Without standalone mode typer returns the code of a `typer.Exit` instead of raising it.
-        code = app(args=argv, prog_name="mynacard", standalone_mode=False)
+        code = app(args=args, prog_name="mynacard", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)

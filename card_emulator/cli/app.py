@@ -67,8 +67,28 @@ def root(
             is_eager=True,
         ),
     ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="More log lines on stderr: -v info, -vv debug."
+        ),
+    ] = 0,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            help="debug, info, warning (default) or error. Allowed after any command too.",
+        ),
+    ] = None,
 ) -> None:
     """A software My Number Card (マイナンバーカード) for testing card-reading software.
 
-    Test keys and synthetic people only.
+    Test keys and synthetic people only. The logging options (``cli.logopts``) are accepted after
+    any command too.
     """
+    from card_emulator.cli.logopts import LEVELS, configure
+
+    if log_level is not None and log_level not in LEVELS:
+        raise typer.BadParameter(f"choose {', '.join(LEVELS)}", param_hint="--log-level")
+    configure(verbose, log_level)

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from card_emulator.card import Card
     from card_emulator.trace import Exchange
 
-# Card paths (teach_util.PathArgument) are declared ``readable=False``: typer's own check would answer a usage error of four
-# lines; Card.open says what is wrong with a card file in one ("cannot be read", "cannot be
+# Card paths (teach_util.PathArgument) are declared ``readable=False``: typer's own check would
+# answer a usage error of four lines; Card.open says what is wrong with a card file in one ("cannot be read", "cannot be
 # written", "damaged ...").
 
 
@@ -152,13 +152,15 @@ def show_created_card(
 
 @app.command()
 def info(path: PathArgument = None, as_json: JsonOption = False) -> None:
-    """The holder, the certificates and each PIN's remaining tries (default: the default card)."""
+    """The holder, the certificates and each PIN's remaining tries (default: the default card).
+
+    A card that ``mynacard serve`` holds is read through its control channel."""
     from cryptography.hazmat.primitives import hashes
 
-    from card_emulator.card import Card
+    from card_emulator.transport.control import open_card
 
     card_path = card_path_or_default(path)
-    with Card.open(card_path) as card:
+    with open_card(card_path) as card:
         meta = card.issuer.meta()
         certificates = {
             label: {
@@ -227,15 +229,16 @@ def apdu_command(
     """Send APDUs to a card in-process and print each response with its status word.
 
     The card is powered on once: selections and verified PINs last across the APDUs given.
-    PINs in VERIFY and CHANGE commands are redacted in the output and in --json.
+    PINs in VERIFY and CHANGE commands are redacted in the output and in --json. A card that
+    ``mynacard serve`` holds is reached through its control channel.
     """
-    from card_emulator.card import Card
+    from card_emulator.transport.control import open_card
 
     language = lang_of(lang)  # refused before the card is opened, --explain or not
     path, texts = split_card_argument(args or [])
     commands = read_apdus(texts, sys.stdin)
     exchanges: list[Exchange] = []
-    with Card.open(card_path_or_default(path)) as card:
+    with open_card(card_path_or_default(path)) as card:  # or the serve process holding it
         card.add_observer(exchanges.append)
         card.power_on()
         for command in commands:
