@@ -2,9 +2,10 @@
 """Build the API reference (HTML, pdoc) and fail on any warning or undocumented public name.
 
 The reference covers what a program drives: ``Card`` and its package, the issuer's operations,
-the two readers (vpcd for pcscd, the in-process pyscard reader), the served card's slot, the test
-kit and the ``apdu`` codec. pdoc renders Markdown docstrings; the page lands in ``build/api/``
-(not committed: ``scripts/test.sh`` rebuilds it on every run, CI included).
+the two readers (vpcd for pcscd, the in-process pyscard reader), a served card's control channel,
+the served card's slot, the test kit and the ``apdu`` codec. pdoc renders Markdown docstrings;
+the page lands in ``build/api/`` (not committed: ``scripts/test.sh`` rebuilds it on every run, CI
+included).
 
 Fails (exit 1, one line per problem) when pdoc warns (a module that does not import, an annotation
 it cannot resolve, ...) or when a public module, class, function or method of these modules has no
@@ -31,6 +32,7 @@ MODULES = (
     "card_emulator.pin_names",
     "card_emulator.transport.vpcd",
     "card_emulator.transport.pyscard_reader",
+    "card_emulator.transport.control",
     "card_emulator.slot",
     "card_emulator.testing",
     "apdu",
