@@ -41,6 +41,8 @@ class CardMemory:
 
     def has_file(self, app: AppName, fid: int, kind: FileKind) -> bool:
         location = (app, fid)
+        if kind is FileKind.BLOCKED:  # a key reference blocked at issuance: on every card
+            return True
         if kind is FileKind.PIN:
             return PIN_BY_LOCATION.get(location) in self._pins
         if kind is FileKind.PRIVATE_KEY:
