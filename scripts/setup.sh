@@ -27,6 +27,11 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     needed+=(gcc)
 fi
+# The card face's Japanese text is drawn with IPAGothic (card_emulator/face.py): the same font file
+# on every Debian 12 machine, so the same seed gives the same card bytes.
+if [[ ! -f /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ]]; then
+    needed+=(fonts-ipafont-gothic)
+fi
 if [[ ${#needed[@]} -gt 0 ]]; then
     scripts/pcsc-stack.sh install-packages "${needed[@]}"
 fi
