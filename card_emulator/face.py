@@ -38,6 +38,7 @@ __all__ = [
     "digits_image",
     "face_photo",
     "font_path",
+    "label_font",
     "name_image",
     "png_1bit",
 ]
@@ -86,6 +87,11 @@ def _font(size: int) -> _Font | None:
 def _bundled_font(size: int) -> _Font:
     """Pillow's own font (Latin only): the same on every machine with the pinned Pillow."""
     return ImageFont.load_default(size=size)
+
+
+def label_font(size: int) -> _Font:
+    """The Japanese font at ``size`` px for drawings; Pillow's own (Latin only) without one."""
+    return _font(size) or _bundled_font(size)
 
 
 def png_1bit(image: Image.Image) -> bytes:
