@@ -83,6 +83,8 @@ class Terminal:
             le = plain[4] if len(plain) == 5 else 0
             body = bytes([0x96, 0x03, 0x00, 0x00, le])
             return bytes([0x08, ins, p1, p2, 0x00, 0x00, len(body)]) + body + b"\x00\x00"
+        if len(plain) == 4:  # the tries-left query: nothing to encrypt
+            return bytes([0x08, ins, p1, p2])
         data = plain[5 : 5 + plain[4]]
         padded = data + b"\x80" + bytes(-(len(data) + 1) % 16)
         cryptogram = self._crypt(padded, self.counter, encrypt=True)
