@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -80,6 +81,7 @@ def signed_public_key_file(public_key: rsa.RSAPublicKey, issuer: rsa.RSAPrivateK
     return card_tlv(0xFF50, df51 + card_tlv(0xDF52, signature))
 
 
+@cache
 def surface_cv_certificate() -> bytes:
     """券面AP EF 0004: the test CA 6000023 certifies the issuer key 6000024 (§6.1), 568 bytes."""
     return cv_certificate(
