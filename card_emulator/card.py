@@ -7,12 +7,10 @@ answered ``6F00``. Sans-I/O: no sockets, threads or prints here.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import fields
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -55,16 +53,20 @@ _NEEDS_APPLICATION = {
 }
 
 Observer = Callable[[Exchange], None]
+# Told "power_on", "power_off" or "reset" when the contact interface changes the card's power.
+PowerObserver = Callable[[str], None]
 
 
 class Card:
     """A My Number Card chip. Create one with ``Card.create``, reopen it with ``Card.open``."""
 
-    def __init__(self, store: CardStore) -> None:
+    def __init__(self, store: CardStore, *, memory: CardMemory | None = None) -> None:
+        """A card over ``store``; ``memory`` is the store's content already loaded (``clone``)."""
         self._store = store
-        self._memory = CardMemory(store)
+        self._memory = CardMemory(store) if memory is None else memory
         self._session = Session()
         self._observers: list[Observer] = []
+        self._power_observers: list[PowerObserver] = []
         self._powered = True
         self._closed = False
         # One chip, one command at a time: readers may call from any thread (pyscard, vpcd).
@@ -89,36 +91,63 @@ class Card:
 
         ``path`` None keeps it in memory. ``overrides`` name persona fields (holder name, address,
         birth date, My Number, initial PINs, ...); see ``card_emulator.issuance.issue_card``.
+        In memory, arguments already created in this process give a :meth:`clone` of the card
+        they made then (``card_emulator.templates``: well under a millisecond instead of about
+        10 ms; the PIN hashes, salts included, are the template's). A new seed's keys come from
+        the on-disk key cache (``card_emulator.key_cache``) or are searched once.
         """
+        from card_emulator import templates
         from card_emulator.issuance import issue_card  # heavy (key generation): import on use
 
-        image = issue_card(seed, issued=issued, variant=variant, **overrides)
-        persona = image.persona
-        holder = {
-            f.name: _json_value(getattr(persona, f.name))
-            for f in fields(persona)
-            if f.name != "pins"
-        }
-        meta = {
-            "format": "mynumber-card-emulator card",
-            "seed": str(seed),
-            "variant": variant,
-            "issued": image.issued.isoformat(),
-            "atr": atr.hex().upper(),
-            "serial": image.serial,
-            "holder": json.dumps(holder, ensure_ascii=False, sort_keys=True),
-            "test_card": "synthetic holder, test keys: not a real identity",
-        }
-        meta[mf.META_KEY] = mf.objects_to_meta(image.mf_objects)
+        cache_key = templates.key(cls, seed, issued, variant, atr, **overrides)
+        template = None if cache_key is None else templates.lookup(cache_key)
+        if template is None:
+            image = issue_card(seed, issued=issued, variant=variant, **overrides)
+            template = templates.Template(image, templates.card_meta(image, seed, variant, atr))
+            if cache_key is not None:
+                templates.remember(cache_key, template)
+        if path is None and template.card is not None:
+            return template.card.clone()
+        image = template.image
         pins = [
             PinRecord.new(name, value, image.max_tries.get(name, PIN_SPECS[name].max_tries))
             for name, value in sorted(image.pins.items())
         ]
         store = CardStore.create(
-            path, meta=meta, files=image.files, records=image.records, keys=image.keys, pins=pins
+            path,
+            meta=template.meta,
+            files=image.files,
+            records=image.records,
+            keys=image.keys,
+            pins=pins,
         )
         card = cls(store)
         card.created_pins = dict(image.pins)
+        if path is not None or cache_key is None:
+            return card
+        card._memory.check()  # parse and check the keys once; every clone shares them
+        template.card = card
+        return card.clone()
+
+    def clone(self) -> Card:
+        """An independent in-memory card, byte-identical to this one now: every EF, key, record,
+        PIN hash and retry counter, and the metadata (ATR, holder, seed).
+
+        It starts as a freshly inserted card (powered, nothing selected or verified), without this
+        card's observers. ``created_pins`` is a copy of this card's: the values its PINs were
+        created with (None for a card opened from a file), which a change or reset since does
+        not update. Immutable contents (bytes, parsed keys) are shared, so a clone takes well
+        under a millisecond; what either card does afterwards never reaches the other. Works for
+        file-backed and in-memory cards; the clone is never backed by a file. ``CardFileError``
+        if this card is closed.
+        """
+        with self._lock:
+            if self._closed:
+                raise CardFileError("a closed card cannot be cloned")
+            store = self._store.clone()
+            memory = self._memory.copy_to(store)
+        card = type(self)(store, memory=memory)
+        card.created_pins = None if self.created_pins is None else dict(self.created_pins)
         return card
 
     @classmethod
@@ -179,23 +208,42 @@ class Card:
         with self._lock:
             self._powered = True
             self._session = Session()
+            self._notify_power("power_on")
 
     def power_off(self) -> None:
         """Volatile state only: the selected DF/EF and what was verified. Counters stay."""
         with self._lock:
             self._powered = False
             self._session = Session()
+            self._notify_power("power_off")
 
     def reset(self) -> None:
         with self._lock:
             self._powered = True
             self._session = Session()
+            self._notify_power("reset")
 
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)
 
     def remove_observer(self, observer: Observer) -> None:
         self._observers.remove(observer)
+
+    def add_power_observer(self, observer: PowerObserver) -> None:
+        """Call ``observer(event)`` on every power-on, power-off and reset (a trace's events)."""
+        self._power_observers.append(observer)
+
+    def remove_power_observer(self, observer: PowerObserver) -> None:
+        self._power_observers.remove(observer)
+
+    def add_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        """Call ``hook(pin)`` right after a VERIFY's decrement is durable and before its comparison
+        is answered: the instant a torn VERIFY stops at (``card_emulator.slot.Tear``). An exception
+        the hook raises leaves the card as power lost at that instant would."""
+        self._memory.pin_write_hooks.append(hook)
+
+    def remove_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        self._memory.pin_write_hooks.remove(hook)
 
     def transmit(self, apdu: bytes) -> bytes:
         """One command APDU in, one response APDU (data + SW1 SW2) out. Never raises."""
@@ -367,13 +415,16 @@ class Card:
             except Exception:
                 log.exception("card observer failed")
 
+    def _notify_power(self, event: str) -> None:
+        for observer in list(self._power_observers):
+            try:
+                observer(event)
+            except Exception:
+                log.exception("card power observer failed")
+
 
 def _safe_redact(apdu: bytes) -> str:
     try:
         return redact_command(bytes(apdu))
     except Exception:
         return f"<{len(apdu)} bytes>"
-
-
-def _json_value(value: object) -> object:
-    return value.isoformat() if isinstance(value, date) else value

@@ -35,8 +35,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from apdu.tlv import decode_all, decode_tlv, encode_tlv
-from card_emulator.apps.jpki import pkcs1_v15_sign_raw
 from card_emulator.pki import deterministic_rsa_key
+from card_emulator.signing import CardKey
 
 __all__ = [
     "CV_BODY_SIZE",
@@ -212,9 +212,11 @@ def sha256_digest_info(digest: bytes) -> bytes:
     return bytes([0x30, len(inner)]) + inner
 
 
-def sign_digest_info(key: rsa.RSAPrivateKey, digest_info: bytes) -> bytes:
-    """RSASSA-PKCS1-v1_5 over ``digest_info`` as given (EMSA type 01), 256 bytes."""
-    return pkcs1_v15_sign_raw(key, digest_info)
+def sign_digest_info(key: rsa.RSAPrivateKey | CardKey, digest_info: bytes) -> bytes:
+    """RSASSA-PKCS1-v1_5 over ``digest_info`` as given (EMSA type 01), 256 bytes
+    (:meth:`card_emulator.signing.CardKey.sign_block`)."""
+    card_key = key if isinstance(key, CardKey) else CardKey(key)
+    return card_key.sign_block(digest_info)
 
 
 def verify_digest_info(public_key: rsa.RSAPublicKey, signature: bytes, digest_info: bytes) -> bool:

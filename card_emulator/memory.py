@@ -6,33 +6,54 @@ copy never runs ahead of what is durable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_der_private_key
 
 from card_emulator.pin import PinRecord
 from card_emulator.rules import PIN_BY_LOCATION, AppName, FileKind, PinName
+from card_emulator.signing import CardKey
 from card_emulator.store import CardStore
 
 
 class CardMemory:
-    def __init__(self, store: CardStore) -> None:
+    def __init__(self, store: CardStore, *, source: CardMemory | None = None) -> None:
+        """The memory of the card in ``store``, read from it — or, for ``Card.clone``, taken from
+        ``source``, a memory whose store holds the same rows (no re-reading). Bytes, PIN records
+        and parsed keys are immutable and shared with ``source``; every container is copied, so a
+        write on one card never shows on the other. Runtime state set up here starts afresh."""
         self.store = store
-        self._files = store.files()
-        self._records = store.records()
-        self._key_der = store.keys()
-        self._keys: dict[tuple[AppName, int], rsa.RSAPrivateKey] = {}
-        self._pins = store.pins()
+        self._keys: dict[tuple[AppName, int], CardKey] = {}  # parsed on first use, then kept
+        # Called with the PIN's name right after a VERIFY's decrement is durable, before the
+        # comparison is answered: the tearing point (fault injection, card_emulator.slot).
+        self.pin_write_hooks: list[Callable[[PinName], None]] = []
+        if source is None:
+            self._files = store.files()
+            self._records = store.records()
+            self._key_der = store.keys()
+            self._pins = store.pins()
+        else:
+            self._files = dict(source._files)
+            self._records = {location: list(rows) for location, rows in source._records.items()}
+            self._key_der = dict(source._key_der)
+            self._keys.update(source._keys)
+            self._pins = dict(source._pins)
+            if "meta" in source.__dict__:
+                self.__dict__["meta"] = dict(source.meta)
 
     @cached_property
     def meta(self) -> dict[str, str]:
         return self.store.meta()
 
+    def copy_to(self, store: CardStore) -> CardMemory:
+        """This memory over ``store``, which holds the same rows (``Card.clone``)."""
+        return CardMemory(store, source=self)
+
     def check(self) -> None:
         """Raise if a key or a PIN record the card would use later cannot be used."""
         for app, fid in self._key_der:
-            self.private_key(app, fid)
+            self.card_key(app, fid)
         for record in self._pins.values():
             if record.iterations < 1 or len(record.digest) != 32 or not record.salt:
                 raise ValueError(f"PIN record {record.name.value} is not a usable hash")
@@ -57,15 +78,20 @@ class CardMemory:
     def records(self, app: AppName, fid: int) -> list[bytes]:
         return self._records[(app, fid)]
 
-    def private_key(self, app: AppName, fid: int) -> rsa.RSAPrivateKey:
+    def card_key(self, app: AppName, fid: int) -> CardKey:
+        """The key EF's private key, parsed and checked once per card (then shared by its clones).
+
+        KeyError if there is none; ValueError if its DER is not a consistent RSA private key.
+        """
         location = (app, fid)
         key = self._keys.get(location)
         if key is None:
-            loaded = load_der_private_key(self._key_der[location], password=None)
-            if not isinstance(loaded, rsa.RSAPrivateKey):
-                raise TypeError(f"key {app.value}/{fid:04X} is not RSA")
-            key = self._keys[location] = loaded
+            key = self._keys[location] = CardKey.from_der(self._key_der[location])
         return key
+
+    def private_key(self, app: AppName, fid: int) -> rsa.RSAPrivateKey:
+        """The ``cryptography`` key of :meth:`card_key`."""
+        return self.card_key(app, fid).key
 
     # -- PINs ----------------------------------------------------------------------------------
 
@@ -85,12 +111,18 @@ class CardMemory:
         spent = record.with_remaining(record.remaining - 1)
         self.store.save_remaining(pin, spent.remaining)
         self._pins[pin] = spent
+        self.after_durable_decrement(pin)
         if not record.matches(candidate):
             return False
         restored = record.with_remaining(record.max_tries)
         self.store.save_remaining(pin, restored.remaining)
         self._pins[pin] = restored
         return True
+
+    def after_durable_decrement(self, pin: PinName) -> None:
+        """Run the tearing hooks: the decrement is on the store, the comparison not yet answered."""
+        for hook in self.pin_write_hooks:
+            hook(pin)
 
     def set_pin_value(self, pin: PinName, value: str) -> None:
         """A new value with full tries: CHANGE after VERIFY, or an issuer reset."""

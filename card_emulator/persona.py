@@ -76,13 +76,37 @@ class DeterministicRandom:
         self._counter = 0
         self._buffer = b""
 
+    def _blocks(self, first: int, end: int) -> bytes:
+        """Blocks ``first`` … ``end - 1`` of the stream: SHA-256(key ‖ counter as 8 bytes)."""
+        key, sha256 = self._key, hashlib.sha256
+        return b"".join([sha256(key + i.to_bytes(8, "big")).digest() for i in range(first, end)])
+
+    def bytes_at(self, offset: int, n: int) -> bytes:
+        """The ``n`` bytes at ``offset`` of the stream, without moving it (counter mode allows it).
+
+        ``bytes_at(r.position, n)`` is what ``r.bytes(n)`` would return. ValueError if negative.
+        """
+        if offset < 0 or n < 0:
+            raise ValueError("offset and n must not be negative")
+        first = offset // 32
+        blocks = self._blocks(first, (offset + n + 31) // 32)
+        start = offset - first * 32
+        return blocks[start : start + n]
+
     def bytes(self, n: int) -> bytes:
-        while len(self._buffer) < n:
-            block = hashlib.sha256(self._key + self._counter.to_bytes(8, "big")).digest()
-            self._buffer += block
-            self._counter += 1
-        out, self._buffer = self._buffer[:n], self._buffer[n:]
-        return out
+        """The next ``n`` bytes of the stream."""
+        buffer = self._buffer
+        if len(buffer) < n:  # the blocks still needed, in one go
+            first = self._counter
+            self._counter = first + (n - len(buffer) + 31) // 32
+            buffer += self._blocks(first, self._counter)
+        self._buffer = buffer[n:]
+        return buffer[:n]
+
+    @property
+    def position(self) -> int:
+        """How many bytes have been taken from the stream so far."""
+        return self._counter * 32 - len(self._buffer)
 
     def below(self, n: int) -> int:
         """A uniform integer in ``[0, n)`` (rejection sampling, no modulo bias)."""
@@ -361,6 +385,8 @@ def _check_text(field_name: str, value: object) -> None:
         raise ValueError(f"{field_name} must be a non-empty string")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise ValueError(f"{field_name} must not contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):  # the card holds UTF-8 (§5.3)
+        raise ValueError(f"{field_name} must be Unicode text without lone surrogates")
 
 
 def _check_digits(field_name: str, value: object, length: int) -> None:

@@ -1,7 +1,9 @@
 """A deterministic TEST public-key infrastructure shaped like J-LIS's JPKI (TEST KEYS ONLY).
 
 * RSA-2048 keys derived from a label (:func:`deterministic_rsa_key`): the same label gives the same
-  key everywhere, so every generated card, and every run, is byte-for-byte reproducible.
+  key everywhere, so every generated card, and every run, is byte-for-byte reproducible. The
+  search is in :mod:`card_emulator.rsa_keys`, its results cached on disk by
+  :mod:`card_emulator.key_cache`.
 * Two self-signed test roots (:func:`test_ca`), ``O=JPKI-TEST``, never to be confused with J-LIS's.
 * End-entity certificates per card-interface.md §12.2, with the test policy arc
   ``1.2.392.200149.8.5.1.0.*`` (§12.2: test environment).
@@ -13,7 +15,6 @@ The keys are predictable by anyone with this source: they protect nothing.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache, lru_cache
@@ -25,7 +26,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from apdu.tlv import encode_tlv
+from card_emulator import key_cache
 from card_emulator.persona import DeterministicRandom, Persona, san_birth_date
+from card_emulator.rsa_keys import KeyWitness, rebuild_key
 
 __all__ = [
     "CA_NOT_AFTER",
@@ -53,12 +56,6 @@ __all__ = [
 ]
 
 JST = timezone(timedelta(hours=9), "JST")
-PUBLIC_EXPONENT = 65537
-KEY_BITS = 2048
-_PRIME_BITS = KEY_BITS // 2
-_MILLER_RABIN_ROUNDS = 10  # error < 4^-10 per composite, far less for random candidates
-_SIEVE_LIMIT = 1 << 16
-_SIEVE_WINDOW = 4096  # odd candidates examined per random start
 
 # Certificate policies (card-interface.md §12.2): production 1.2.392.200149.8.5.1.1.20 (sign) and
 # .1.3.30 (auth); the test environment uses the .1.0.* arc.
@@ -87,58 +84,16 @@ CaKind = Literal["signing", "user_auth"]
 # Deterministic RSA keys
 # ---------------------------------------------------------------------------------------------
 
-
-@lru_cache(maxsize=1)
-def _small_primes() -> tuple[int, ...]:
-    """Odd primes below 2^16 (sieve of Eratosthenes)."""
-    flags = bytearray([1]) * _SIEVE_LIMIT
-    flags[0:2] = b"\x00\x00"
-    for i in range(2, math.isqrt(_SIEVE_LIMIT) + 1):
-        if flags[i]:
-            flags[i * i :: i] = bytes(len(range(i * i, _SIEVE_LIMIT, i)))
-    return tuple(i for i in range(3, _SIEVE_LIMIT) if flags[i])
-
-
-def _is_probable_prime(n: int, rng: DeterministicRandom) -> bool:
-    """Miller–Rabin: base 2, then random bases from ``rng``."""
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    bases = [2] + [2 + rng.below(n - 3) for _ in range(_MILLER_RABIN_ROUNDS - 1)]
-    for a in bases:
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _random_prime(rng: DeterministicRandom) -> int:
-    """A 1024-bit prime with its two top bits set and gcd(p - 1, e) = 1 (incremental sieve)."""
-    top = 0b11 << (_PRIME_BITS - 2)
-    while True:
-        start = int.from_bytes(rng.bytes(_PRIME_BITS // 8), "big") | top | 1
-        alive = bytearray([1]) * _SIEVE_WINDOW  # alive[k]: start + 2k has no small factor
-        for p in _small_primes():
-            # start + 2k ≡ 0 (mod p)  ⇔  k ≡ -start · 2⁻¹ (mod p)
-            k = (-start * ((p + 1) // 2)) % p
-            alive[k::p] = bytes(len(range(k, _SIEVE_WINDOW, p)))
-        for k in range(_SIEVE_WINDOW):
-            if not alive[k]:
-                continue
-            candidate = start + 2 * k
-            if candidate.bit_length() != _PRIME_BITS:
-                break
-            if (candidate - 1) % PUBLIC_EXPONENT == 0:
-                continue
-            if _is_probable_prime(candidate, rng):
-                return candidate
+# TEST vectors: the fixed keys every card shares (the two test roots, the text AP's test CA and
+# issuer key), shipped as the witnesses of their search (card_emulator.rsa_keys: where each prime
+# is in the label's stream) so that no process searches for them. tests/test_keys.py checks each
+# against a full search; rebuild_key refuses a witness that is not its label's.
+_TEST_KEY_WITNESSES: dict[bytes, KeyWitness] = {
+    b"mynacard TEST JPKI signing CA": KeyWitness(0, 138, 16000, 4),
+    b"mynacard TEST JPKI user_auth CA": KeyWitness(0, 280, 39168, 218),
+    b"mynacard TEST text AP CA key 6000033": KeyWitness(0, 456, 55808, 63),
+    b"mynacard TEST text AP issuer key 6000034": KeyWitness(0, 540, 69248, 279),
+}
 
 
 @lru_cache(maxsize=256)
@@ -146,30 +101,17 @@ def deterministic_rsa_key(label: bytes) -> rsa.RSAPrivateKey:
     """The RSA-2048 TEST key (e = 65537) named by ``label``: same label, same key, everywhere.
 
     p and q are 1024-bit primes with the top two bits set (so n has exactly 2048 bits) drawn from
-    :class:`DeterministicRandom` over the label, with |p - q| > 2^924 (FIPS 186-4 B.3.1).
+    :class:`DeterministicRandom` over the label, with |p - q| > 2^924 (FIPS 186-4 B.3.1); the
+    search is :mod:`card_emulator.rsa_keys`. Where a key comes from — the shipped TEST vectors,
+    this process's memory, the on-disk key cache (:mod:`card_emulator.key_cache`) or a new search
+    of some tens of milliseconds — never changes its bytes. TypeError if ``label`` is not bytes.
     """
     if not isinstance(label, bytes):
         raise TypeError("the key label must be bytes")
-    rng = DeterministicRandom(b"rsa-2048", label)
-    p = _random_prime(rng)
-    while True:
-        q = _random_prime(rng)
-        if abs(p - q) > 1 << (_PRIME_BITS - 100):
-            break
-    if p < q:
-        p, q = q, p
-    e = PUBLIC_EXPONENT
-    d = pow(e, -1, math.lcm(p - 1, q - 1))
-    numbers = rsa.RSAPrivateNumbers(
-        p=p,
-        q=q,
-        d=d,
-        dmp1=rsa.rsa_crt_dmp1(d, p),
-        dmq1=rsa.rsa_crt_dmq1(d, q),
-        iqmp=rsa.rsa_crt_iqmp(p, q),
-        public_numbers=rsa.RSAPublicNumbers(e, p * q),
-    )
-    return numbers.private_key()
+    witness = _TEST_KEY_WITNESSES.get(label)
+    if witness is not None:
+        return rebuild_key(label, witness)
+    return key_cache.obtain_key(label)
 
 
 def text_ap_issuer_key() -> rsa.RSAPrivateKey:

@@ -136,6 +136,15 @@ class CardStore:
             lock.close()
             raise
 
+    def clone(self) -> CardStore:
+        """An in-memory copy of this card's database as it is now (SQLite's online backup API, a
+        few tens of µs), for ``Card.clone``. The copy has no path and no lock; writes to either
+        never reach the other."""
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        with self._busy:
+            self._db.backup(db)
+        return CardStore(db, None, None)
+
     def _pragmas(self) -> None:
         self._db.execute("PRAGMA journal_mode = DELETE")
         self._db.execute("PRAGMA synchronous = FULL")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from card_emulator import Card
+from card_emulator.testing.plugin import MynacardFactory
 
 settings.register_profile(
     "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -22,8 +22,8 @@ SEED = 7
 
 
 @pytest.fixture
-def card() -> Iterator[Card]:
-    """A fresh in-memory card of a fixed seed, powered on. Its initial PINs: ``card.created_pins``."""
-    with Card.create(None, seed=SEED) as fresh:
-        fresh.power_on()
-        yield fresh
+def card(mynacard_factory: MynacardFactory) -> Card:
+    """A fresh in-memory card of a fixed seed, powered on. Its initial PINs: ``card.created_pins``.
+
+    Made by the public kit's ``mynacard_factory``: a failing test shows its last exchanges."""
+    return mynacard_factory(seed=SEED)

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from card_emulator import Card
+from card_emulator.testing import new_card
 from tests.golden.flows import FLOWS, SEED
 from tests.golden.replay import run_flow
 
@@ -31,12 +31,12 @@ def load(name: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", sorted(FLOWS))
 def test_flow_replays_byte_for_byte(name: str) -> None:
-    card = Card.create(None, seed=SEED)
+    card = new_card(seed=SEED)
     assert list(run_flow(card, name)) == load(name)
 
 
 def test_no_pin_is_written_into_a_transcript() -> None:
-    card = Card.create(None, seed=SEED)
+    card = new_card(seed=SEED)
     pins = {value.encode().hex().upper() for value in (card.created_pins or {}).values()}
     for path in GOLDEN.glob("*.txt"):
         for line in path.read_text().splitlines():
@@ -50,7 +50,7 @@ def test_no_pin_is_written_into_a_transcript() -> None:
     ("flow", "cert"), [("jpki_auth_signature", "user_auth"), ("jpki_sign_cms", "signing")]
 )
 def test_golden_signatures_verify_with_the_card_certificate(flow: str, cert: str) -> None:
-    card = Card.create(None, seed=SEED)
+    card = new_card(seed=SEED)
     signature = bytes.fromhex(load(flow)[-1][1])[:-2]
     certificate: x509.Certificate = card.issuer.certificates()[cert]
     key = certificate.public_key()

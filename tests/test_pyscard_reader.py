@@ -377,3 +377,65 @@ def test_missing_pyscard_is_a_clear_emulator_error() -> None:
 def test_require_pyscard_passes_here() -> None:
     require_pyscard()
     assert issubclass(PyscardUnavailableError, Exception)
+
+
+# --- several readers, removal through a slot, traces ------------------------------------------------
+
+
+def test_several_readers_are_listed_at_once_and_close_in_any_order(no_pcscd: None) -> None:
+    first_card, second_card = Card.create(seed=7), Card.create(seed=7)
+    saved = ReaderFactory.factorymethods
+    first = emulated_reader(first_card)
+    second = emulated_reader(second_card)
+    a, b = first.__enter__(), second.__enter__()
+    assert names() == [DEFAULT_READER_NAME, "Emulated My Number Card Reader 1"]
+    with pytest.raises(ValueError, match="already open"), emulated_reader(first_card, str(a)):
+        pass
+    for reader in (a, b):  # each reaches its own card
+        connection = reader.createConnection()
+        connection.connect()
+        assert transmit(connection, SELECT_JPKI) == (b"", 0x9000)
+        connection.disconnect()
+    first.__exit__(None, None, None)  # the first closes first: the second stays listed
+    assert readers() == [b]
+    with emulated_reader(first_card) as again:  # the free name is taken again
+        assert str(again) == DEFAULT_READER_NAME
+    second.__exit__(None, None, None)
+    assert ReaderFactory.factorymethods is saved
+
+
+def test_a_removal_reaches_pyscard_as_from_a_real_reader(no_pcscd: None) -> None:
+    from smartcard.scard import SCARD_W_REMOVED_CARD
+
+    from card_emulator.testing import Recorder, RemoveCard, Slot
+
+    card = Card.create(seed=7)
+    slot = Slot(card, [RemoveCard(match="00B0", reinsert_after=1)])
+    recorder = Recorder(transport="pyscard").attach(slot)
+    with emulated_reader(slot) as reader:
+        connection = reader.createConnection()
+        connection.connect()
+        assert transmit(connection, SELECT_JPKI) == (b"", 0x9000)
+        assert transmit(connection, SELECT_AUTH_CERT) == (b"", 0x9000)
+        with pytest.raises(CardConnectionException, match="removed") as removed:
+            connection.transmit(list(READ_4))
+        assert removed.value.hresult == SCARD_W_REMOVED_CARD
+        with pytest.raises(CardConnectionException, match="removed"):  # one failed attempt
+            connection.transmit(list(SELECT_JPKI))
+        assert not slot.present
+        with pytest.raises(CardConnectionException, match="removed"):  # the handle stays stale
+            connection.transmit(list(SELECT_JPKI))
+        assert slot.present  # back after one failed attempt (reinsert_after=1)
+        connection.disconnect()
+        connection.connect()  # a new session on the card put back: powered afresh
+        assert transmit(connection, SELECT_AUTH_CERT)[1] == 0x6A82  # nothing selected
+        assert transmit(connection, SELECT_JPKI) == (b"", 0x9000)
+        connection.disconnect()
+        slot.remove()
+        with pytest.raises(NoCardException):
+            reader.createConnection().connect()
+    events = [e.event for e in recorder.entries if not e.is_exchange]
+    assert events[:2] == ["connect", "power_on"] or events[:2] == ["power_on", "connect"]
+    assert "remove" in events and "insert" in events and "disconnect" in events
+    connects = [e for e in recorder.entries if e.event == "connect"]
+    assert connects[0].detail["reader"] == DEFAULT_READER_NAME

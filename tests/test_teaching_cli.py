@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,12 +19,12 @@ from typer.testing import CliRunner, Result
 
 import card_emulator.cli  # registers every command module on the app
 from card_emulator import Card
-from card_emulator.cli import teach_cmds
+from card_emulator.cli import teach_util
 from card_emulator.cli.app import app
 from card_emulator.rules import APP_AIDS, PIN_SPECS, USER_PINS, AppName, PinName
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples" / "scenarios"
+EXAMPLES = ROOT / "card_emulator" / "teaching" / "scenarios"
 # No PIN comes from the environment the tests run in; None unsets a variable.
 PIN_VARIABLES = ("MYNACARD_PIN", "MYNACARD_NEW_PIN", "MYNACARD_OTHER_PIN", "MYNACARD_PINS_JSON")
 CLEAN_ENV: dict[str, str | None] = {
@@ -48,7 +49,7 @@ def run_main(
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, value)
-    monkeypatch.setattr(teach_cmds, "_stdin_is_tty", lambda: False)
+    monkeypatch.setattr(teach_util, "stdin_is_tty", lambda: False)
     with pytest.raises(SystemExit) as done:
         card_emulator.cli.main(list(args))
     captured = capsys.readouterr()
@@ -100,11 +101,13 @@ def test_rules_json_is_the_rule_data() -> None:
 
 def test_rules_follow_the_language() -> None:
     en = run("rules", "--date", "2025-06-01").output
-    assert "signing password" in en and "Reset channels on 2025-06-01 (2025 rule)" in en
+    assert "signing password" in en and "Resets on 2025-06-01 (2025 rule)" in en
+    assert "マイナポータル" in en and "[seed 004]" in en  # where to change, each fact sourced
     ja = run("rules", env={"LANG": "ja_JP.UTF-8"}).output
-    assert "署名用電子証明書の暗証番号" in ja and "再設定の方法" in ja
+    flat = "".join(ja.split())  # cells wrap: compare without the line breaks and padding
+    assert "署名用電子証明書の暗証番号" in flat and "再設定の場所" in flat and "[資料004]" in flat
     forced = run("rules", "--lang", "en", env={"LANG": "ja_JP.UTF-8"}).output
-    assert "What locks it" in forced
+    assert "The four PINs" in forced
     assert "\x1b[" not in en  # not a terminal: no colour
 
 
@@ -165,7 +168,7 @@ def test_the_hidden_prompt_does_not_echo(
 ) -> None:
     path, pins = card_file
     value = pins[PinName.SIGNING]
-    monkeypatch.setattr(teach_cmds, "_stdin_is_tty", lambda: True)  # as in a terminal
+    monkeypatch.setattr(teach_util, "stdin_is_tty", lambda: True)  # as in a terminal
     result = run("pin", "verify", str(path), "--pin", "signing", input=f"{value}\n")
     assert result.exit_code == 0, result.output
     assert value not in result.output
@@ -276,20 +279,27 @@ def test_apdu_explain_shows_the_one_redacted_form(
         "malformed": "00200080313233",  # Lc 31 promises 49 bytes; "123" follows
         "change": "0024018004" + b"5678".hex(),
     }
+    plain = run("apdu", str(path), *commands.values())
+    shown = [line[2:] for line in plain.output.splitlines() if line.startswith("> ")]
+    assert len(shown) == len(commands)
+    assert sum("redacted>" in form for form in shown) == 3
     result = run("apdu", str(path), *commands.values(), "--explain")
     out = result.output
     assert result.exit_code == 0, out
-    shown = [line[2:] for line in out.splitlines() if line.startswith("> ")]
-    assert len(shown) == len(commands)
+    rows = [line for line in out.splitlines() if re.match(r"^\d+ ", line)]
+    assert len(rows) == len(commands)  # one row per exchange
     for form in shown:
-        assert f"{form} — " in out  # the explanation repeats the same form
-    assert sum("redacted>" in form for form in shown) == 3
+        assert form in out  # the explanation shows the same redacted form
     flat = out.replace(" ", "").upper()
     for secret in (wrong, "5678"):
         assert secret.encode().hex().upper() not in flat
     assert "313233" not in flat
+    assert "the application is selected" in out  # a SELECT's 9000 is a selection
+    wide = run("apdu", str(path), commands["malformed"], "--explain", env={"COLUMNS": "200"})
+    assert "VERIFY: Lc says 49 bytes of data, but 2 follow" in wide.output  # named, not "unknown"
     ja = run("apdu", str(path), commands["malformed"], "--explain", "--lang", "ja").output
-    assert "カードの理由(英語)" in ja and "313233" not in ja.replace(" ", "")
+    assert "313233" not in ja.replace(" ", "")
+    assert "Lcは49バイト" in "".join(ja.split()) and "malformed" not in ja  # one language
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,7 +317,7 @@ def test_window_reset_by_the_holder(card_file: tuple[Path, dict[PinName, str]]) 
                  "--date", "2025-06-02", env={"MYNACARD_NEW_PIN": "4826"})  # fmt: skip
     out = result.output
     assert result.exit_code == 0, out
-    assert "Plan: 1 visit(s)" in out and "Done" in out and "4826" not in out
+    assert "Plan: 1 visit\n" in out and "Done" in out and "4826" not in out
     assert remaining(path, PinName.RESIDENT_REGISTRY) == 3
 
 
@@ -362,7 +372,7 @@ def test_plan_only_shows_the_voluntary_proxys_two_visits() -> None:
                  "--date", "2025-06-02", "--plan-only")  # fmt: skip
     out = result.output
     assert result.exit_code == 0, out
-    assert "Plan: 2 visit(s)" in out and "not forwarded" in out and "letter of attorney" in out
+    assert "Plan: 2 visits\n" in out and "not forwarded" in out and "letter of attorney" in out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,10 +381,14 @@ def test_plan_only_shows_the_voluntary_proxys_two_visits() -> None:
 
 
 def test_simulate_prints_the_timeline_with_every_counter() -> None:
-    result = run("simulate", str(EXAMPLES / "01_three_wrong_across_services.toml"))
+    result = run("simulate", str(EXAMPLES / "01_three_wrong_across_services.toml"),
+                 env={"COLUMNS": "200"})  # fmt: skip
     out = result.output
     assert result.exit_code == 0, out
     assert "マイナポータル" in out and "0/3 locked" in out and "Every expectation" in out
+    assert run("simulate", "01", env={"COLUMNS": "200"}).output == out  # packaged, by number
+    listed = run("simulate", "--list", env={"COLUMNS": "200"}).output
+    assert "01" in listed and "14" in listed and "Three wrong entries" in listed
     ja = run("simulate", str(EXAMPLES / "01_three_wrong_across_services.toml"), "--lang", "ja")
     assert "シナリオの期待どおり" in ja.output
 

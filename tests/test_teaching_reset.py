@@ -88,7 +88,7 @@ def test_both_jpki_pins_unknown_means_the_window() -> None:
     refused = check_request(kiosk(PinName.SIGNING, IN_2025), other_known=False)
     assert codes(refused) == {RefusalCode.BOTH_JPKI_UNKNOWN}
     assert "only the municipal window" in refused[0].text.en
-    assert refused[0].source == "004"
+    assert refused[0].source.seeds == ("004",)
 
 
 @given(st.times())
@@ -144,7 +144,7 @@ def test_every_refusal_reads_in_both_languages() -> None:
         for refusal in check_request(request, other_known=False):
             seen.add(refusal.code)
             assert refusal.text.en and JAPANESE.search(refusal.text.ja)
-            assert refusal.source
+            assert refusal.source.label("en") and refusal.source.label("ja")
     assert len(seen) >= 8
 
 
@@ -166,7 +166,7 @@ def test_window_visits_by_applicant() -> None:
     assert "inquiry reply" in brought_last and "A+B or A+A" in brought_last
     assert any("戸籍謄本" in b.ja for b in legal.steps[0].brings)
     assert any("the original" in b.en for b in holder.steps[0].brings)
-    assert any("three visits" in n.en for n in proxy.notes)  # Kanazawa, seed 004
+    assert any("three visits" in n.text.en for n in proxy.notes)  # Kanazawa, seed 004
 
 
 def test_kiosk_plan_has_the_app_step_and_the_kiosk_step() -> None:

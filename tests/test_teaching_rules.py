@@ -20,19 +20,25 @@ from card_emulator.rules import (
     FILE_RULES,
     PIN_SPECS,
     PIN_TRANSITIONS,
+    USER_PINS,
     PinEvent,
     PinName,
     PinState,
     Transition,
 )
-from card_emulator.teaching.diagram import access_rules_markdown, lifecycle_dot, write_docs
+from card_emulator.teaching.diagram import (
+    access_rules_markdown,
+    learner_dot,
+    lifecycle_dot,
+    write_docs,
+)
 from card_emulator.teaching.i18n import Lang, Text, choose_lang
 from card_emulator.teaching.render import (
-    Style,
+    WrappedJapanese,
     colour_enabled,
     display_width,
     markdown_table,
-    paint,
+    render_text,
     table,
 )
 from tests.helpers import select_app, select_ef, send, sw_of
@@ -201,9 +207,28 @@ def test_write_docs_without_graphviz_writes_dot_and_markdown(tmp_path: Path) -> 
     written = write_docs(tmp_path, png=False)
     assert sorted(p.name for p in written) == [
         "access-rules.md",
+        "pin-learner.dot",
+        "pin-learner.ja.dot",
         "pin-lifecycle.dot",
         "pin-lifecycle.ja.dot",
     ]
+
+
+@pytest.mark.parametrize("lang", [Lang.EN, Lang.JA])
+def test_the_learners_diagram_comes_from_the_rules_without_status_words(lang: Lang) -> None:
+    dot = learner_dot(lang)
+    for pin in USER_PINS:
+        spec = PIN_SPECS[pin]
+        assert ("●" * spec.max_tries) in dot  # the full counter as dots
+        assert (
+            f"{pin.value} -> {pin.value}_locked" in dot and f"{pin.value}_locked -> window" in dot
+        )
+        assert (spec.name_ja if lang == Lang.JA else spec.name_en) in dot
+    assert "signing_locked -> kiosk" in dot and "user_auth_locked -> kiosk" in dot
+    assert "resident_registry_locked -> kiosk" not in dot  # 4-digit PINs: the window only
+    assert not re.search(r"\b(9000|63C|6984|6982)", dot)  # no status words for learners
+    assert "card_emulator" not in dot and "PIN_TRANSITIONS" not in lifecycle_dot(lang)
+    assert ("仮定" if lang == Lang.JA else "assumption") in dot  # the 2025 kiosk's 24 hours
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,17 +276,23 @@ def test_colour_only_on_a_terminal_without_no_color() -> None:
     assert colour_enabled(_Stream(True), {}) is True  # type: ignore[arg-type]
     assert colour_enabled(_Stream(False), {}) is False  # type: ignore[arg-type]
     assert colour_enabled(_Stream(True), {"NO_COLOR": "1"}) is False  # type: ignore[arg-type]
-    assert paint("x", Style.OK, colour=False) == "x"
-    assert "\x1b[" in paint("x", Style.OK, colour=True)
 
 
-@given(st.lists(st.text(alphabet="ab暗証番号12", max_size=6), min_size=2, max_size=4))
-def test_table_columns_line_up_in_display_width(cells: list[str]) -> None:
+@given(st.lists(st.text(alphabet="ab暗証番号12 :~", max_size=40), min_size=2, max_size=4),
+       st.integers(min_value=20, max_value=100))  # fmt: skip
+def test_tables_never_exceed_the_width(cells: list[str], width: int) -> None:
     headers = [f"h{i}" for i in range(len(cells))]
-    lines = table(headers, [cells, list(reversed(cells))]).splitlines()
-    # Every column starts at the same display column on every line.
-    widths = [display_width(line) for line in lines[1:2]]
-    assert widths and all(display_width(line) <= widths[0] for line in lines)
+    text = render_text(table(headers, [cells, list(reversed(cells))]), width=width)
+    assert all(display_width(line) <= width for line in text.splitlines())
+
+
+def test_japanese_wraps_between_characters_but_keeps_ascii_tokens_whole() -> None:
+    cell = WrappedJapanese("キオスク端末の手続き時間は6:30~23:00です。資料では63C0と書きます。")
+    lines = cell.wrap(12)
+    assert all(display_width(line) <= 12 for line in lines)
+    assert any("6:30~23:00" in line for line in lines)  # never "6:30~23:" / "00"
+    assert any("63C0" in line for line in lines)
+    assert not any(line.startswith(("、", "。")) for line in lines)  # kinsoku
 
 
 def test_wide_characters_count_two_columns() -> None:

@@ -1,6 +1,6 @@
 """Every classic scenario of pin-rules.md §2–§4 replays on a real card with the outcome the seeds state.
 
-Each file in examples/scenarios carries its own expectations (status words, refusals, visits, final
+Each file in card_emulator/teaching/scenarios (package data) carries its own expectations (status words, refusals, visits, final
 counters); the tests here also restate the seeds' key sentences against the timelines.
 """
 
@@ -15,18 +15,18 @@ import pytest
 from card_emulator.rules import PinName
 from card_emulator.teaching.reset import RefusalCode
 from card_emulator.teaching.scenario import (
+    PACKAGED,
     Action,
     ScenarioError,
-    Timeline,
-    TimelineEntry,
     example_scenarios,
+    find_scenario,
     load_scenario,
     parse_scenario,
-    run_scenario,
 )
+from card_emulator.teaching.timeline import Timeline, TimelineEntry, run_scenario
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
-FILES = example_scenarios(EXAMPLES)
+EXAMPLES = PACKAGED  # shipped as package data: card_emulator/teaching/scenarios
+FILES = example_scenarios()
 
 
 @cache
@@ -199,3 +199,12 @@ def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
     bad.write_text("start = [")
     with pytest.raises(ScenarioError, match=r"bad\.toml"):
         load_scenario(bad)
+
+
+def test_packaged_scenarios_are_found_by_number() -> None:
+    assert find_scenario("01").name.startswith("01_")
+    assert find_scenario("14").name.startswith("14_")
+    with pytest.raises(ScenarioError, match="no scenario '99'"):
+        find_scenario("99")
+    with pytest.raises(ScenarioError, match="matches"):
+        find_scenario("0")

@@ -256,7 +256,7 @@ def sign_with_ap_key(app: Application, command: CommandApdu, ctx: Context) -> by
         raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "this card has no AP signing key")
     if not command.data:
         raise CardError(SW.WRONG_LENGTH, "nothing to sign")
-    return compute_signature(ctx.memory.private_key(app.name, fid), 0x00, command.data)
+    return compute_signature(ctx.memory.card_key(app.name, fid), 0x00, command.data)
 
 
 def internal_authenticate(app: Application, command: CommandApdu, ctx: Context) -> bytes:

@@ -6,7 +6,7 @@ import hashlib
 from typing import ClassVar
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import padding, utils
 
 from apdu import CommandApdu, StatusWord
 from card_emulator.apps.base import (
@@ -19,47 +19,38 @@ from card_emulator.apps.base import (
 )
 from card_emulator.errors import CardError
 from card_emulator.rules import AppName, FileKind
+from card_emulator.signing import CardKey
 
 SW = StatusWord
 PKCS1_MAX_INPUT = 256 - 11  # k - 11 for RSA-2048 (RFC 8017 §9.2)
+_SHA256 = hashes.SHA256()
+_PREHASHED_SHA256 = utils.Prehashed(_SHA256)
+_PKCS1 = padding.PKCS1v15()
+_PSS = padding.PSS(mgf=padding.MGF1(_SHA256), salt_length=padding.PSS.DIGEST_LENGTH)
 
 
-def pkcs1_v15_sign_raw(key: rsa.RSAPrivateKey, block: bytes) -> bytes:
-    """RSASSA-PKCS1-v1_5 over ``block`` as given (EMSA type 01, no DigestInfo added).
+def compute_signature(key: CardKey, scheme: int, data: bytes) -> bytes:
+    """The signature schemes of P1 00–05 (card-interface.md §2.6, probed on a card by myna-card).
 
-    Clients pass a complete DigestInfo (P1 = 00, §2.6); ``cryptography`` has no raw mode, so the
-    private-key operation is done here with the CRT parameters.
+    00: PKCS#1 v1.5 over the data as given (clients send a DigestInfo); 01: over SHA-256(data), no
+    DigestInfo; 02/04: PKCS#1 v1.5 / PSS over a SHA-256 hash; 03/05: the same, the card hashing.
+    ``CardError`` 6700 for a wrong length, 6A86 for another P1.
     """
-    numbers = key.private_numbers()
-    k = (key.key_size + 7) // 8
-    padded = b"\x00\x01" + b"\xff" * (k - len(block) - 3) + b"\x00" + block
-    m = int.from_bytes(padded, "big")
-    p, q = numbers.p, numbers.q
-    s1 = pow(m % p, numbers.dmp1, p)
-    s2 = pow(m % q, numbers.dmq1, q)
-    s = s2 + q * ((numbers.iqmp * (s1 - s2)) % p)
-    return s.to_bytes(k, "big")
-
-
-def compute_signature(key: rsa.RSAPrivateKey, scheme: int, data: bytes) -> bytes:
-    """The signature schemes of P1 00–05 (card-interface.md §2.6, probed on a card by myna-card)."""
-    sha256 = hashes.SHA256()
-    pss = padding.PSS(mgf=padding.MGF1(sha256), salt_length=padding.PSS.DIGEST_LENGTH)
     if scheme == 0x00:
         if len(data) > PKCS1_MAX_INPUT:
             raise CardError(SW.WRONG_LENGTH, f"at most {PKCS1_MAX_INPUT} bytes to sign")
-        return pkcs1_v15_sign_raw(key, data)
+        return key.sign_block(data)
     if scheme == 0x01:
-        return pkcs1_v15_sign_raw(key, hashlib.sha256(data).digest())
+        return key.sign_block(hashlib.sha256(data).digest())
     if scheme in (0x02, 0x04):
         if len(data) != 32:
             raise CardError(SW.WRONG_LENGTH, "a SHA-256 hash is 32 bytes")
-        pad = padding.PKCS1v15() if scheme == 0x02 else pss
-        return key.sign(data, pad, utils.Prehashed(sha256))
+        pad = _PKCS1 if scheme == 0x02 else _PSS
+        return key.sign(data, pad, _PREHASHED_SHA256)
     if scheme == 0x03:
-        return key.sign(data, padding.PKCS1v15(), sha256)
+        return key.sign(data, _PKCS1, _SHA256)
     if scheme == 0x05:
-        return key.sign(data, pss, sha256)
+        return key.sign(data, _PSS, _SHA256)
     raise CardError(SW.INCORRECT_P1P2, "P1 must be a signature scheme 00-05")
 
 
@@ -84,7 +75,7 @@ def _compute_digital_signature(app: Application, command: CommandApdu, ctx: Cont
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, f"the key needs a VERIFY of {pin.value}")
     if not command.data:
         raise CardError(SW.WRONG_LENGTH, "nothing to sign")
-    return compute_signature(ctx.memory.private_key(app.name, fid), command.p1, command.data)
+    return compute_signature(ctx.memory.card_key(app.name, fid), command.p1, command.data)
 
 
 def _terminal_certificate(app: Application, command: CommandApdu, ctx: Context) -> bytes:

@@ -10,7 +10,8 @@ from card_emulator.cli import card_cmds as card_cmds
 from card_emulator.cli.app import app
 from card_emulator.errors import EmulatorError
 
-for _module in ("serve_cmd", "teach_cmds", "face_cmd"):  # registered by their own modules
+# Registered by their own modules.
+for _module in ("serve_cmd", "teach_cmds", "trace_cmds", "face_cmd"):
     try:
         __import__(f"card_emulator.cli.{_module}")
     except ModuleNotFoundError as _missing:

@@ -155,23 +155,27 @@ def apdu_command(
         card.power_on()
         for command in commands:
             card.transmit(command)
-    explainer = _explainer(lang) if explain else None
+    if explain:
+        _print_explained(exchanges, lang)
+        return
     for exchange in exchanges:
         response = ResponseApdu.parse(exchange.response)
         typer.echo(f"> {redact_command(exchange.command)}")
         data = response.data.hex().upper()
         typer.echo(f"< {data + ' ' if data else ''}{response.sw:04X}  {describe(response.sw)}")
-        if explainer is not None:
-            for line in explainer(exchange).splitlines():
-                typer.echo(f"  {line}")
 
 
-def _explainer(lang: str | None) -> Any:
-    from card_emulator.teaching.explain import explain_exchange
+def _print_explained(exchanges: list[Exchange], lang: str | None) -> None:
+    """One row per exchange, wrapped to the terminal, in one language (teaching.explain)."""
+    from card_emulator.teaching.explain import explain_table
     from card_emulator.teaching.i18n import choose_lang
+    from card_emulator.teaching.render import console
 
-    language = choose_lang(lang)
-    return lambda exchange: explain_exchange(exchange, language)
+    try:
+        language = choose_lang(lang)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lang") from None
+    console().print(explain_table(exchanges, language))
 
 
 def _parse_date(text: str, option: str) -> date:

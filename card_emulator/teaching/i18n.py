@@ -57,3 +57,10 @@ class Text:
 def pick(lang: str, en: str, ja: str) -> str:
     """The text in ``lang``."""
     return ja if lang == Lang.JA else en
+
+
+def count(lang: str, n: int, one: str, many: str, ja_unit: str) -> str:
+    """A counted noun in ``lang``: ``"1 visit"``, ``"2 visits"``, ``"2回"`` (Japanese has no plural)."""
+    if lang == Lang.JA:
+        return f"{n}{ja_unit}"
+    return f"{n} {one if n == 1 else many}"

@@ -1,7 +1,8 @@
-"""Plain-text and Markdown tables, colour only on a terminal, JSON for scripts.
+"""Terminal tables with ``rich``, Markdown tables, JSON for scripts.
 
-Widths count East Asian wide characters as two columns so Japanese tables line up.
-Colour (https://no-color.org): never when ``NO_COLOR`` is set or the stream is not a TTY.
+``rich`` (installed with typer) wraps each cell to the terminal width and measures East Asian wide
+characters as two columns, so Japanese and English tables both fit 80 columns. Colour follows rich:
+only on a terminal, never with ``NO_COLOR`` (https://no-color.org).
 """
 
 from __future__ import annotations
@@ -9,22 +10,29 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, time
 from enum import Enum, StrEnum
 from typing import IO, Any
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+from rich import box
+from rich.cells import cell_len, chop_cells
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text as RichText
 
 
 class Style(StrEnum):
-    OK = "32"  # green
-    WARN = "33"  # yellow
-    ERROR = "31"  # red
-    BOLD = "1"
-    DIM = "2"
+    """The few styles the teaching output uses; colour is never the only signal (a word says it)."""
+
+    OK = "green"
+    WARN = "yellow"
+    ERROR = "bold red"
+    BOLD = "bold"
+    DIM = "dim"
 
 
 def colour_enabled(stream: IO[str] | None, environ: Mapping[str, str] | None = None) -> bool:
@@ -36,56 +44,153 @@ def colour_enabled(stream: IO[str] | None, environ: Mapping[str, str] | None = N
     return bool(isatty()) if callable(isatty) else False
 
 
-def paint(text: str, style: Style | None, colour: bool) -> str:
-    if not colour or style is None or not text:
-        return text
-    return f"\x1b[{style.value}m{text}\x1b[0m"
-
-
 def display_width(text: str) -> int:
-    """Terminal columns of ``text``: wide (W/F) characters count two, combining marks none."""
-    width = 0
-    for char in _ANSI.sub("", text):
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
+    """Terminal columns of ``text``: wide (W/F) characters count two (rich's measure)."""
+    return cell_len(text)
 
 
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - display_width(text))
+def console(*, err: bool = False, width: int | None = None, file: IO[str] | None = None) -> Console:
+    """A console on stdout (or stderr) as it is now: the terminal's width, else ``COLUMNS`` or 80.
+
+    Created per call, so a test runner that swaps ``sys.stdout`` is honoured.
+    """
+    stream = file if file is not None else (sys.stderr if err else sys.stdout)
+    colour = colour_enabled(stream)
+    return Console(
+        file=stream,
+        width=width,
+        force_terminal=colour,
+        no_color=not colour,
+        highlight=False,
+        markup=False,
+        soft_wrap=False,
+        emoji=False,
+    )
+
+
+def styled(text: str, style: Style | None = None) -> RichText:
+    """Plain text (never read as markup) in ``style``."""
+    return RichText(text, style=style.value if style else "")
+
+
+# Japanese line breaking (禁則処理, simplified): a line may break between any two wide characters
+# but never inside an ASCII token ("6:30", "63C0", "EF 0001"), never before closing punctuation and
+# never after an opening bracket. rich breaks at spaces only, so Japanese cells get this renderable.
+_UNIT = re.compile(r"\[[^\]\n]{1,16}\]|[\x21-\x7e\uff5e]+|\s+|.", re.DOTALL)
+_NO_LINE_START = set("、。，．・ー)」』】〕！？：；,.:;!?%") | {")"}
+_NO_LINE_END = set("(「『【〔[")
+_WIDE = re.compile("[\u3000-\u9fff\uff00-\uffef]")
+
+
+def _units(line: str) -> list[str]:
+    units: list[str] = []
+    for unit in _UNIT.findall(line):
+        if units and (unit[0] in _NO_LINE_START or units[-1][-1] in _NO_LINE_END):
+            units[-1] += unit
+        else:
+            units.append(unit)
+    return units
+
+
+class WrappedJapanese:
+    """A cell of Japanese text that wraps to its column by the rules above (a rich renderable)."""
+
+    def __init__(self, text: str, style: str = "") -> None:
+        self.text = text
+        self.style = style
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        lines = self.text.split("\n")
+        widest_unit = max((cell_len(u.strip()) for ln in lines for u in _units(ln)), default=1)
+        return Measurement(min(widest_unit, options.max_width),
+                           min(max(cell_len(ln) for ln in lines), options.max_width))  # fmt: skip
+
+    def wrap(self, width: int) -> list[str]:
+        """The lines of the text at ``width`` columns."""
+        out: list[str] = []
+        for line in self.text.split("\n"):
+            current = ""
+            for unit in _units(line):
+                if unit.isspace() and cell_len(current + unit) > width:
+                    continue  # a space at the end of a full line is dropped
+                if current and cell_len(current + unit.rstrip()) > width:
+                    out.append(current.rstrip())
+                    current = unit.lstrip()
+                else:
+                    current += unit
+                while cell_len(current) > width:  # a single unit wider than the column
+                    cut = len(chop_cells(current, width)[0])
+                    out.append(current[:cut])
+                    current = current[cut:]
+            out.append(current.rstrip())
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield RichText("\n".join(self.wrap(options.max_width)), style=self.style)
+
+
+def wrappable(text: str, style: str = "") -> str | WrappedJapanese:
+    """``text`` as a table cell: Japanese text wraps by :class:`WrappedJapanese`, other text by
+    rich's word wrapping."""
+    return WrappedJapanese(text, style) if _WIDE.search(text) else text
+
+
+def bullets(items: Sequence[str]) -> Table:
+    """A list whose items wrap under themselves (not under the bullet)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for item in items:
+        grid.add_row("-", wrappable(item))
+    return grid
 
 
 def table(
     headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
+    rows: Sequence[Sequence[str | RichText | WrappedJapanese]],
     *,
-    colour: bool = False,
-) -> str:
-    """A text table; multi-line cells are allowed (``\\n`` inside a cell)."""
-    split_rows = [[cell.split("\n") for cell in row] for row in rows]
-    widths = [display_width(h) for h in headers]
-    for row in split_rows:
-        for i, lines in enumerate(row):
-            widths[i] = max(widths[i], *(display_width(line) for line in lines))
-    out = [
-        "  ".join(
-            paint(_pad(h, w), Style.BOLD, colour) for h, w in zip(headers, widths, strict=True)
-        ).rstrip(),
-        "  ".join("-" * w for w in widths),
-    ]
-    for row in split_rows:
-        height = max(len(lines) for lines in row)
-        for k in range(height):
-            cells = [
-                _pad(lines[k] if k < len(lines) else "", w)
-                for lines, w in zip(row, widths, strict=True)
-            ]
-            out.append("  ".join(cells).rstrip())
-    return "\n".join(out)
+    title: str | None = None,
+    no_wrap: Sequence[int] = (),
+) -> Table:
+    """A table whose cells wrap (never cut) to the console width. ``no_wrap``: short columns
+    (numbers, status words) kept whole."""
+    result = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        expand=False,
+        title_justify="left",
+        header_style="bold",
+    )
+    for i, header in enumerate(headers):
+        result.add_column(header, overflow="fold", no_wrap=i in no_wrap)
+    for row in rows:
+        result.add_row(*(fit_cell(cell) for cell in row))
+    return result
+
+
+def fit_cell(cell: str | RichText | WrappedJapanese) -> str | RichText | WrappedJapanese:
+    """A cell that wraps as Japanese when it is Japanese; a styled cell keeps its style."""
+    if isinstance(cell, str):
+        return wrappable(cell)
+    if isinstance(cell, RichText) and _WIDE.search(cell.plain):
+        return WrappedJapanese(cell.plain, str(cell.style))
+    return cell
+
+
+def render_text(renderable: Any, width: int = 80) -> str:
+    """What ``renderable`` prints on a console ``width`` columns wide, without colour (tests)."""
+    import io
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False).print(renderable)
+    return buffer.getvalue()
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub Markdown table; ``|`` escaped, newlines as ``<br>``."""
+
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", "<br>")
 
@@ -117,3 +222,8 @@ def _plain(value: Any) -> Any:
 def to_json(value: Any) -> str:
     """JSON for scripts: enums by value, dates ISO, bytes hex, dataclasses as objects."""
     return json.dumps(_plain(value), ensure_ascii=False, indent=2)
+
+
+def dots(remaining: int, max_tries: int) -> str:
+    """A counter as dots, one per try: ``●●○`` is 2 of 3 left (the number is said beside it)."""
+    return "●" * remaining + "○" * (max_tries - remaining)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from card_emulator import Card
+from card_emulator.testing import new_card
 from tests.golden.flows import FLOWS, SEED
 from tests.golden.replay import run_flow
 
@@ -13,7 +13,7 @@ HERE = Path(__file__).parent
 
 def main(names: list[str] | None = None) -> None:
     for name in names or FLOWS:
-        card = Card.create(None, seed=SEED)
+        card = new_card(seed=SEED)
         lines = [f"# {name}: seed {SEED}; PIN data is redacted"]
         for command, response in run_flow(card, name):
             lines.append(f"> {command}")

@@ -8,7 +8,11 @@ Tokens (tests/golden/flows.py): ``{pin:NAME}`` is Lc and the ASCII bytes of that
 for that 32-byte seed (fixed OAEP seed); ``@sm:APDU`` sends a plain APDU under secure messaging;
 ``@sm-skip`` makes the terminal lose step with the card's counter (one number skipped).
 
-The same replay runs in-process (``card.transmit``) and through pcscd (a pyscard connection).
+One driver (:func:`drive`) sends a flow through any transmit function. In-process
+(:func:`run_flow`) the transcript lines are what the public kit's recorder
+(``card_emulator.recorder.Recorder``) saw on ``card.transmit``, so transcripts and traces redact PINs
+the same way; through pcscd (:func:`replay`, the card served in another process) they are the same
+redaction (``apdu.redact_command``) applied to what the client sent.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from apdu import redact_command
 from card_emulator import Card, PinName
+from card_emulator.recorder import Recorder
 from tests.golden.flows import FLOWS, chunked_reads
 from tests.sm_client import Terminal, parse_session_key_file
 
@@ -26,6 +31,7 @@ Transmit = Callable[[bytes], bytes]
 
 
 def _expand(pins: Mapping[PinName, str], command: str) -> bytes:
+    """The bytes to send: ``{pin:NAME}`` becomes Lc and that PIN of the card."""
     match = PIN_SLOT.search(command)
     if match is not None:
         value = pins[PinName(match.group(1))].encode("ascii")
@@ -45,8 +51,10 @@ def _tlv_size(header: bytes) -> int:
     return tag_size + 1 + n + int.from_bytes(header[tag_size + 1 : tag_size + 1 + n], "big")
 
 
-def replay(transmit: Transmit, pins: Mapping[PinName, str], name: str) -> Iterator[tuple[str, str]]:
-    """(command as written in the transcript, response hex) for each APDU of flow ``name``."""
+def drive(
+    transmit: Transmit, pins: Mapping[PinName, str], name: str
+) -> Iterator[tuple[bytes, bytes]]:
+    """(command, response) as raw bytes for each APDU of flow ``name``, sent through ``transmit``."""
     last_header = b""
     terminal: Terminal | None = None
     session_key = None
@@ -57,15 +65,16 @@ def replay(transmit: Transmit, pins: Mapping[PinName, str], name: str) -> Iterat
         elif step == "@tlv":
             commands = [bytes.fromhex(c) for c in chunked_reads(_tlv_size(last_header))]
         elif step == "@read-session-key":
-            response = transmit(bytes.fromhex("00B08600000000"))
+            raw = bytes.fromhex("00B08600000000")
+            response = transmit(raw)
             if response[-2:] == b"\x90\x00":
                 session_key = parse_session_key_file(response[:-2])
-            yield "00B08600000000", response.hex().upper()
+            yield raw, response
             continue
         elif step.startswith("@sm-open:"):
             assert session_key is not None, "read the session key first"
             terminal, apdu = Terminal.open(session_key, bytes.fromhex(step[9:]))
-            yield redact_command(apdu), transmit(apdu).hex().upper()
+            yield apdu, transmit(apdu)
             continue
         elif step == "@sm-skip":
             assert terminal is not None
@@ -75,7 +84,7 @@ def replay(transmit: Transmit, pins: Mapping[PinName, str], name: str) -> Iterat
             assert terminal is not None
             apdu = terminal.wrap(_expand(pins, step[4:]))
             terminal.counter += 1
-            yield redact_command(apdu), transmit(apdu).hex().upper()
+            yield apdu, transmit(apdu)
             continue
         else:
             commands = [_expand(pins, step)]
@@ -83,9 +92,22 @@ def replay(transmit: Transmit, pins: Mapping[PinName, str], name: str) -> Iterat
             response = transmit(raw)
             if raw[1] == 0xB0 and raw[2:4] == b"\x00\x00":
                 last_header = response[:-2]
-            yield redact_command(raw), response.hex().upper()
+            yield raw, response
+
+
+def replay(transmit: Transmit, pins: Mapping[PinName, str], name: str) -> Iterator[tuple[str, str]]:
+    """(redacted command, response hex) for each APDU of flow ``name`` sent through ``transmit``
+    (a pyscard connection to a served card): the client's side of the transcript."""
+    for command, response in drive(transmit, pins, name):
+        yield redact_command(command), response.hex().upper()
 
 
 def run_flow(card: Card, name: str) -> Iterator[tuple[str, str]]:
-    """:func:`replay` in-process, with the PINs the card was created with."""
-    return replay(card.transmit, card.created_pins or {}, name)
+    """(redacted command, response hex) for each exchange of the flow on ``card``, in-process with
+    the PINs it was created with, as the kit's recorder saw them."""
+    with Recorder().attach(card) as recorder:
+        for _exchange in drive(card.transmit, card.created_pins or {}, name):
+            pass
+    for entry in recorder.entries:
+        if entry.is_exchange:
+            yield entry.command or "", entry.response or ""

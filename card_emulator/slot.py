@@ -1,0 +1,431 @@
+"""A card in a reader slot, seen through test equipment: insertion, power, faults, one trace point.
+
+``Slot(card, faults)`` is what a transport holds instead of the bare card when a test wants to
+pull the card out, cut its power mid-VERIFY, force a status word, slow it down or damage an answer
+(``card_emulator.faults``). It has the card's contact interface (``atr``, ``power_on``,
+``power_off``, ``reset``, ``transmit``: ``card_emulator.transport.base.CardLike``), so the pyscard
+reader and the served card use it unchanged; a recorder attached to it (``Recorder.attach(slot)``)
+sees every exchange with the faults applied to it, and every event.
+
+With the card out, :meth:`Slot.transmit` and :meth:`Slot.power_on` raise :class:`CardRemovedError`
+(a reader turns it into its own "card removed" error). The card itself keeps every counter: a
+removal is a power-off (card-interface.md §2.1, pin-rules.md §2).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from card_emulator.card import Card
+from card_emulator.errors import EmulatorError
+from card_emulator.faults import (
+    Corrupt,
+    Fault,
+    FaultPlan,
+    ForceStatus,
+    Latency,
+    RemoveCard,
+    Tear,
+    Truncate,
+    matches,
+)
+from card_emulator.rules import PIN_SPECS, AppName, PinName
+from card_emulator.trace import Exchange, TraceSink
+
+__all__ = ["CardRemovedError", "Slot"]
+
+log = logging.getLogger(__name__)
+
+_ACTIONS = {
+    0xA4: "select",
+    0xB0: "read_binary",
+    0xB2: "read_record",
+    0x20: "verify",
+    0x24: "change",
+    0x32: "change",
+    0x2A: "sign",
+    0x84: "get_challenge",
+    0xCA: "get_data",
+    0xC0: "get_response",
+}
+
+
+class CardRemovedError(EmulatorError):
+    """The card is not in the reader: removed, or its power was lost in the middle of a command."""
+
+
+class _PowerLost(BaseException):
+    """Raised inside the card at the tearing point; a BaseException so that the card's "any other
+    exception is a bug" boundary (``Card.transmit``) does not answer it with 6F00."""
+
+
+@dataclass(slots=True)
+class _Armed:
+    fault: Fault
+    index: int  # position in the plan, for the trace
+    remaining: int | None  # how many more times it may fire (None: always)
+    seen: int = 0  # exchanges since it was armed (RemoveCard.after)
+
+    def describe(self, **extra: Any) -> dict[str, Any]:
+        return {**self.fault.to_json(), "rule": self.index, **extra}
+
+
+class Slot:
+    """A reader slot holding ``card``, with ``faults`` applied (a :class:`FaultPlan` or a list).
+
+    ``sleep`` is called with seconds for :class:`Latency` (replays pass a no-op). Thread-safe: one
+    command at a time, as the card itself. :meth:`close` unhooks it from the card.
+    """
+
+    def __init__(
+        self,
+        card: Card,
+        faults: FaultPlan | Iterable[Fault] | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._card = card
+        self._sleep = sleep
+        self._lock = threading.RLock()
+        self._sinks: list[TraceSink] = []
+        self._present = True
+        self._failed_attempts = 0
+        self._reinsert_after: int | None = None
+        self.insertions = 0  # how many times the card was put back: readers compare it
+        self._plan = FaultPlan()
+        self._armed: list[_Armed] = []
+        self._captured: Exchange | None = None
+        self._tear: _Armed | None = None
+        self._app: AppName | None = None
+        self._fid: int | None = None
+        self._torn_pin: PinName | None = None
+        card.add_observer(self._capture)
+        card.add_power_observer(self._power_event)
+        card.add_pin_write_hook(self._pin_written)
+        if faults is not None:
+            self.set_faults(faults)
+
+    # -- what it holds -------------------------------------------------------------------------
+
+    @property
+    def card(self) -> Card:
+        return self._card
+
+    @property
+    def present(self) -> bool:
+        """True while the card is in the slot."""
+        return self._present
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The plan last set (faults that already fired included)."""
+        return self._plan
+
+    def set_faults(self, faults: FaultPlan | Iterable[Fault] | None) -> None:
+        """Replace the plan and re-arm every fault (counts start again); a ``faults`` event."""
+        plan = FaultPlan.of(faults)
+        with self._lock:
+            self._plan = plan
+            self._armed = [
+                _Armed(f, i, getattr(f, "times", 1) if not isinstance(f, Latency) else None)
+                for i, f in enumerate(plan.faults)
+            ]
+            self._emit_event("faults", plan=plan.to_json())
+            self._after_answer()  # RemoveCard(after=0): out at once
+
+    def add_fault(self, fault: Fault) -> None:
+        """Arm one more fault, keeping the others as they are."""
+        with self._lock:
+            self._plan = FaultPlan((*self._plan.faults, fault))
+            index = len(self._plan.faults) - 1
+            times = None if isinstance(fault, Latency) else getattr(fault, "times", 1)
+            self._armed.append(_Armed(fault, index, times))
+            self._emit_event("faults", plan=self._plan.to_json(), added=fault.to_json())
+            self._after_answer()
+
+    def clear_faults(self) -> None:
+        self.set_faults(None)
+
+    # -- trace sinks ---------------------------------------------------------------------------
+
+    def add_sink(self, sink: TraceSink) -> None:
+        self._sinks.append(sink)
+
+    def remove_sink(self, sink: TraceSink) -> None:
+        self._sinks.remove(sink)
+
+    def note_event(self, name: str, **detail: Any) -> None:
+        """An event of the transport (``connect``, ``disconnect``, ...) for the trace."""
+        self._emit_event(name, **detail)
+
+    # -- insertion -----------------------------------------------------------------------------
+
+    def remove(self, *, reinsert_after: int | None = None) -> None:
+        """Pull the card out (a power-off for the card). ``reinsert_after`` as in ``RemoveCard``."""
+        with self._lock:
+            self._remove(reinsert_after, ())
+
+    def insert(self) -> None:
+        """Put the card back (unpowered until a reader powers it or a command wakes it)."""
+        with self._lock:
+            self._insert(automatic=False)
+
+    def _insert(self, *, automatic: bool) -> None:
+        if self._present:
+            return
+        self._present = True
+        self._reinsert_after = None
+        self._failed_attempts = 0
+        self.insertions += 1
+        if automatic:  # by a fault's reinsert_after: a replay's slot does it by itself
+            self._emit_event("insert", automatic=True)
+        else:
+            self._emit_event("insert")
+
+    def _remove(self, reinsert_after: int | None, faults: Iterable[Mapping[str, Any]]) -> None:
+        if not self._present:
+            return
+        self._present = False
+        self._reinsert_after = reinsert_after
+        self._failed_attempts = 0
+        self._emit_event("remove", faults=list(faults))
+        self._card.power_off()
+        if reinsert_after == 0:
+            self._insert(automatic=True)
+
+    def knock(self) -> bool:
+        """A reader's attempt to reach the card (connect, or a command on a stale handle): with
+        the card out it counts toward ``reinsert_after``. True when the card is in the slot."""
+        with self._lock:
+            if not self._present:
+                self._attempt_while_out()
+            return self._present
+
+    def _attempt_while_out(self) -> None:
+        self._failed_attempts += 1
+        limit = self._reinsert_after
+        if limit is not None and self._failed_attempts > limit:
+            self._insert(automatic=True)
+
+    # -- the contact interface -----------------------------------------------------------------
+
+    @property
+    def atr(self) -> bytes:
+        return self._card.atr
+
+    def power_on(self) -> None:
+        with self._lock:
+            if not self._present:
+                self._attempt_while_out()
+                if not self._present:
+                    raise CardRemovedError("no card in the slot")
+            self._card.power_on()
+
+    def power_off(self) -> None:
+        with self._lock:
+            if self._present:
+                self._card.power_off()
+
+    def reset(self) -> None:
+        with self._lock:
+            if not self._present:
+                raise CardRemovedError("no card in the slot")
+            self._card.reset()
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """The card's answer with the plan's faults applied; ``CardRemovedError`` with the card
+        out (also for the command at which a fault removes it or cuts its power)."""
+        apdu = bytes(apdu)
+        with self._lock:
+            if not self._present:
+                self._attempt_while_out()
+                if not self._present:
+                    self._emit_exchange(self._synthetic(apdu, b""), error="removed")
+                    raise CardRemovedError("no card in the slot")
+            for armed in self._armed:
+                armed.seen += 1
+            removal = self._first(RemoveCard, apdu)
+            if removal is not None and isinstance(removal.fault, RemoveCard):
+                applied = [self._fire(removal)]
+                self._emit_exchange(self._synthetic(apdu, b""), faults=applied, error="removed")
+                self._remove(removal.fault.reinsert_after, applied)
+                raise CardRemovedError("the card was removed at this command")
+            forced = self._first(ForceStatus, apdu)
+            if forced is not None:
+                return self._forced(apdu, forced)
+            return self._through_card(apdu)
+
+    # -- the exchange, step by step ------------------------------------------------------------
+
+    def _forced(self, apdu: bytes, armed: _Armed) -> bytes:
+        fault = armed.fault
+        assert isinstance(fault, ForceStatus)
+        response = fault.data + fault.sw.to_bytes(2, "big")
+        applied = [self._fire(armed)]
+        applied += self._delay(apdu, response)
+        self._emit_exchange(self._synthetic(apdu, response), faults=applied)
+        self._after_answer()
+        return response
+
+    def _through_card(self, apdu: bytes) -> bytes:
+        self._tear = self._first(Tear, apdu)
+        self._captured = None
+        try:
+            response = self._card.transmit(apdu)
+        except _PowerLost:
+            return self._torn(apdu)
+        finally:
+            self._tear = None
+        exchange = self._captured or self._synthetic(apdu, response)
+        applied: list[dict[str, Any]] = []
+        delivered = response
+        truncate = self._first(Truncate, apdu)
+        if truncate is not None and isinstance(truncate.fault, Truncate):
+            delivered = delivered[: truncate.fault.keep]
+            applied.append(self._fire(truncate))
+        corrupt = self._first(Corrupt, apdu)
+        if corrupt is not None:
+            fault = corrupt.fault
+            assert isinstance(fault, Corrupt)
+            delivered = fault.apply(delivered)
+            applied.append(self._fire(corrupt))
+        applied += self._delay(apdu, response)
+        self._emit_exchange(
+            exchange, response=delivered if delivered != response else None, faults=applied
+        )
+        self._after_answer()
+        return delivered
+
+    def _torn(self, apdu: bytes) -> bytes:
+        armed = self._tear
+        assert armed is not None and isinstance(armed.fault, Tear)
+        applied = [self._fire(armed)]
+        pin = self._torn_pin
+        tries = self._card.issuer.pin_status(pin).remaining if pin else None
+        exchange = Exchange(
+            command=apdu,
+            response=b"",
+            sw=0,
+            app=self._app,
+            fid=PIN_SPECS[pin].fid if pin else self._fid,
+            pin=pin,
+            tries_left=tries,
+            action="verify",
+            reason="power lost after the counter write",
+        )
+        self._emit_exchange(exchange, faults=applied, error="torn")
+        self._remove(armed.fault.reinsert_after, applied)
+        raise CardRemovedError("power was lost in the middle of the VERIFY")
+
+    def _after_answer(self) -> None:
+        """Pull the card out when a ``RemoveCard(after=N)`` has seen its N exchanges."""
+        for armed in self._armed:
+            fault = armed.fault
+            if (
+                isinstance(fault, RemoveCard)
+                and fault.after is not None
+                and armed.remaining
+                and armed.seen >= fault.after
+            ):
+                applied = [self._fire(armed)]
+                self._remove(fault.reinsert_after, applied)
+                return
+
+    def _delay(self, apdu: bytes, response: bytes) -> list[dict[str, Any]]:
+        applied = []
+        for armed in self._armed:
+            if isinstance(armed.fault, Latency):
+                ms = armed.fault.delay_ms(apdu, response, self._card.atr)
+                if ms > 0:
+                    self._sleep(ms / 1000)
+                applied.append(armed.describe(waited_ms=round(ms, 3)))
+        return applied
+
+    def _first(self, kind: type[Fault], apdu: bytes) -> _Armed | None:
+        """The first armed fault of ``kind`` that may still fire and whose pattern matches."""
+        for armed in self._armed:
+            fault = armed.fault
+            if not isinstance(fault, kind) or armed.remaining == 0:
+                continue
+            pattern = getattr(fault, "match", "")
+            if pattern is None:  # RemoveCard(after=N): not a command pattern
+                continue
+            if matches(pattern, apdu):
+                return armed
+        return None
+
+    @staticmethod
+    def _fire(armed: _Armed) -> dict[str, Any]:
+        if armed.remaining is not None:
+            armed.remaining -= 1
+        return armed.describe()
+
+    # -- the card's side -----------------------------------------------------------------------
+
+    def _pin_written(self, pin: PinName) -> None:
+        armed = self._tear
+        if armed is None or not isinstance(armed.fault, Tear):
+            return
+        wanted = armed.fault.pin
+        if wanted is None or wanted == pin.value:
+            self._torn_pin = pin
+            raise _PowerLost
+
+    def _capture(self, exchange: Exchange) -> None:
+        self._captured = exchange
+        self._app, self._fid = exchange.app, exchange.fid
+
+    def _power_event(self, name: str) -> None:
+        self._app = self._fid = None
+        self._emit_event(name)
+
+    def _synthetic(self, apdu: bytes, response: bytes) -> Exchange:
+        """An exchange the card never answered (forced, or the card out), as the slot saw it."""
+        ins = apdu[1] if len(apdu) > 1 else -1
+        action = _ACTIONS.get(ins, "unknown")
+        if action == "verify" and len(apdu) <= 4:
+            action = "query"
+        sw = int.from_bytes(response[-2:], "big") if len(response) >= 2 else 0
+        return Exchange(apdu, response, sw, self._app, self._fid, None, None, action, "")
+
+    # -- sinks ---------------------------------------------------------------------------------
+
+    def _emit_exchange(
+        self,
+        exchange: Exchange,
+        *,
+        response: bytes | None = None,
+        faults: Iterable[Mapping[str, Any]] = (),
+        error: str | None = None,
+    ) -> None:
+        listed = list(faults)
+        for sink in list(self._sinks):
+            try:
+                sink.on_exchange(exchange, response=response, faults=listed, error=error)
+            except Exception:  # a recorder's failure never changes what the client gets
+                log.exception("trace sink failed")
+
+    def _emit_event(
+        self, name: str, *, faults: Iterable[Mapping[str, Any]] = (), **detail: Any
+    ) -> None:
+        listed = list(faults)
+        for sink in list(self._sinks):
+            try:
+                sink.on_event(name, faults=listed, **detail)
+            except Exception:
+                log.exception("trace sink failed")
+
+    def close(self) -> None:
+        """Unhook from the card (the card stays open, with every counter as it is)."""
+        self._card.remove_observer(self._capture)
+        self._card.remove_power_observer(self._power_event)
+        self._card.remove_pin_write_hook(self._pin_written)
+
+    def __repr__(self) -> str:
+        state = "present" if self._present else "out"
+        return f"Slot({state}, {len(self._plan.faults)} fault(s))"

@@ -1,0 +1,119 @@
+"""Names of the instructions a reader sends, the card's reasons in both languages, and what is
+wrong with a command whose length bytes do not fit.
+
+The card (``card_emulator``) gives its reasons in English on each ``Exchange``; a learner who reads
+Japanese gets them in Japanese from the table here (ISO 7816-4 §5.1 for the APDU layout; the
+instructions: card-interface.md §2).
+"""
+
+from __future__ import annotations
+
+import re
+
+from card_emulator.rules import PIN_SPECS
+from card_emulator.teaching.i18n import Text
+
+# (CLA & 0x80, INS) → name. ISO 7816-4 interindustry instructions and JICSAP's 80 xx ones.
+INSTRUCTIONS: dict[tuple[int, int], Text] = {
+    (0x00, 0xA4): Text("SELECT", "SELECT(選択)"),
+    (0x00, 0xB0): Text("READ BINARY", "READ BINARY(読み出し)"),
+    (0x00, 0xB2): Text("READ RECORD", "READ RECORD(レコード読み出し)"),
+    (0x00, 0x20): Text("VERIFY", "VERIFY(暗証番号の照合)"),
+    (0x00, 0x24): Text("CHANGE REFERENCE DATA", "CHANGE REFERENCE DATA(暗証番号の変更)"),
+    (0x80, 0x32): Text("CHANGE KEY (住基AP)", "CHANGE KEY(住基APの暗証番号の変更)"),
+    (0x80, 0x2A): Text("COMPUTE DIGITAL SIGNATURE", "COMPUTE DIGITAL SIGNATURE(電子署名)"),
+    (0x00, 0x84): Text("GET CHALLENGE", "GET CHALLENGE(乱数取得)"),
+    (0x00, 0xC0): Text("GET RESPONSE", "GET RESPONSE(続きの取得)"),
+    (0x00, 0xCA): Text("GET DATA", "GET DATA(データ取得)"),
+    (0x00, 0x2C): Text("RESET RETRY COUNTER", "RESET RETRY COUNTER(再試行回数のリセット)"),
+}
+
+
+def instruction_name(command: bytes) -> Text | None:
+    """The name of the command's instruction, read from its CLA and INS; None when unknown."""
+    if len(command) < 2:
+        return None
+    return INSTRUCTIONS.get((command[0] & 0x80, command[1]))
+
+
+def length_problem(command: bytes) -> Text:
+    """What is wrong with the length bytes of a command the card could not parse (6700)."""
+    n = len(command)
+    if n < 4:
+        return Text(
+            f"{n} bytes: shorter than the 4-byte header CLA INS P1 P2",
+            f"{n}バイト: 4バイトのヘッダ(CLA INS P1 P2)より短い",
+        )
+    body = n - 5
+    lc = command[4]
+    if lc != 0 and body >= 0:
+        return Text(
+            f"Lc says {lc} bytes of data, but {body} follow",
+            f"Lcは{lc}バイトのデータを示しますが、続くのは{body}バイトです",
+        )
+    return Text(
+        "the length bytes (Lc, Le) do not fit the bytes that follow",
+        "長さのバイト(Lc、Le)が後に続くバイト数と合いません",
+    )
+
+
+# The card's reasons (English, from card_emulator) → both languages. Patterns match whole reasons;
+# ``{0}`` is the first group. A reason not listed is shown in English only in English output.
+_REASONS: tuple[tuple[str, str], ...] = (
+    (r"wrong value", "値が違います"),
+    (r"wrong value; now locked", "値が違います。これでロックされました"),
+    (r"tries left", "残り回数の問い合わせ"),
+    (r"locked: only an issuer reset lifts it", "ロック中: 発行者による再設定でのみ解除"),
+    (r"malformed APDU", "APDUの形式が正しくありません"),
+    (r"VERIFY the current value first", "先に現在の値を照合してください"),
+    (r"VERIFY the PIN first", "先に暗証番号を照合してください"),
+    (r"needs a VERIFY of (.+)", "{0}の照合が必要です"),
+    (r"no new value", "新しい値がありません"),
+    (r"a key or PIN EF is never readable", "鍵や暗証番号のEFは読み出せません"),
+    (r"readable by issuer terminals only", "発行者端末のみ読み出せます"),
+    (r"EF ([0-9A-F]{4}) is not a PIN", "EF {0}は暗証番号ではありません"),
+    (r"no EF ([0-9A-F]{4}) in this application", "このAPにEF {0}はありません"),
+    (r"an EF identifier is two bytes", "EF識別子は2バイトです"),
+    (r"no EF is selected", "EFが選択されていません"),
+    (r"no application is selected", "APが選択されていません"),
+    (r"no application with this AID", "このAIDのAPはありません"),
+    (r"no AID", "AIDがありません"),
+    (r"READ BINARY needs Le", "READ BINARYにはLeが必要です"),
+    (r"READ RECORD needs Le", "READ RECORDにはLeが必要です"),
+    (r"a record EF: use READ RECORD", "レコードEFです: READ RECORDを使ってください"),
+    (r"not a record EF", "レコードEFではありません"),
+    (r"offset beyond the end of the EF", "オフセットがEFの終わりを越えています"),
+    (r"record (\d+) does not exist", "レコード{0}はありません"),
+    (r"P2 must be 0C or 00", "P2は0Cまたは00です"),
+    (r"VERIFY takes P1 = 00", "VERIFYのP1は00です"),
+    (r"instruction ([0-9A-F]{2}) not supported", "命令{0}には対応していません"),
+    (r"this application has no such instruction", "このAPにはこの命令がありません"),
+    (r"class ([0-9A-F]{2}) is not supported", "クラス{0}には対応していません"),
+    (r"command chaining not supported", "コマンドチェイニングには対応していません"),
+    (r"secure messaging not supported", "セキュアメッセージングには対応していません"),
+    (
+        r"RESET RETRY COUNTER is not offered to users",
+        "RESET RETRY COUNTERは利用者には提供されません",
+    ),
+    (r"P1 must be a signature scheme 00-05", "P1は署名方式00~05です"),
+    (r"a SHA-256 hash is 32 bytes", "SHA-256のハッシュ値は32バイトです"),
+)
+_COMPILED = tuple((re.compile(en), ja) for en, ja in _REASONS)
+
+
+def _japanese_names(group: str) -> str:
+    """PIN names the card gives by their PinName value (``user_auth``) → Japanese names."""
+    names = [p.strip() for p in group.split(",")]
+    values = {pin.value: spec.name_ja for pin, spec in PIN_SPECS.items()}
+    if all(name in values for name in names):
+        return "または".join(values[name] for name in names)
+    return group
+
+
+def card_reason(reason: str) -> Text | None:
+    """The card's reason in both languages; None when the table has no Japanese for it."""
+    for pattern, ja in _COMPILED:
+        match = pattern.fullmatch(reason)
+        if match:
+            return Text(reason, ja.format(*(_japanese_names(g) for g in match.groups())))
+    return None

@@ -1,0 +1,105 @@
+"""The page's own labels (buttons, headings) in both languages. Rules and explanations are not
+here: they come from the teaching library with their sources."""
+
+from __future__ import annotations
+
+from card_emulator.teaching.i18n import Text
+
+UI: dict[str, Text] = {
+    "title": Text("Learn the PINs of the My Number Card", "マイナンバーカードの暗証番号を学ぶ"),
+    "test_card": Text(
+        "Practice card: a synthetic TEST holder and test keys, in memory only.",
+        "練習用カード: 架空のテスト用の持ち主とテスト用の鍵(メモリ上のみ)。",
+    ),
+    "skip": Text("Skip to the PIN pad", "暗証番号の入力へ移動"),
+    "language": Text("Language", "言語"),
+    "pins_heading": Text("Your four PINs", "4つの暗証番号"),
+    "pins_intro": Text(
+        "Each dot is one try left. Wrong entries are counted on the card itself.",
+        "●は残りの回数です。誤入力はカードそのものに記録されます。",
+    ),
+    "tries_left": Text("tries left", "回残り"),
+    "of": Text("of", "/"),
+    "locked": Text("LOCKED", "ロック中"),
+    "ok": Text("OK", "正常"),
+    "some_wrong": Text("wrong entries so far", "回誤入力"),
+    "used_for": Text("Used for", "用途"),
+    "format": Text("Format", "形式"),
+    "lock_it": Text("Lock it (wrong entries until locked)", "ロックさせる(ロックまで間違える)"),
+    "day_heading": Text("Use your card, day by day", "日ごとにカードを使う"),
+    "today": Text("Today", "今日"),
+    "day": Text("Day", "日目"),
+    "next_day": Text("Next day", "翌日へ"),
+    "next_week": Text("One week later", "1週間後へ"),
+    "services": Text("Services", "サービス"),
+    "right_pin": Text("Right PIN", "正しい暗証番号"),
+    "wrong_pin": Text("Wrong PIN", "間違った暗証番号"),
+    "asks_for": Text("asks for the", "必要な暗証番号:"),
+    "pad_heading": Text("PIN pad", "暗証番号の入力"),
+    "pad_pin": Text("Which PIN", "どの暗証番号"),
+    "pad_value": Text("PIN", "暗証番号"),
+    "pad_submit": Text("Enter", "入力"),
+    "pad_hint": Text(
+        "Type a right or wrong value. Full-width digits get a hint.",
+        "正しい値や間違った値を入力してみましょう。全角数字にはヒントが出ます。",
+    ),
+    "practice_values": Text("Show this practice card's PINs", "この練習用カードの暗証番号を表示"),
+    "timeline": Text("What happened", "これまでの記録"),
+    "timeline_empty": Text("Nothing yet.", "まだ何もありません。"),
+    "source": Text("Source", "出典"),
+    "seed": Text("seed", "資料"),
+    "assumption": Text("assumption", "仮定"),
+    "wizard_heading": Text(
+        "Reset a forgotten or locked PIN", "忘れた・ロックされた暗証番号の再設定"
+    ),
+    "wizard_pin": Text("Which PIN", "どの暗証番号"),
+    "wizard_who": Text("Who applies", "申請する人"),
+    "wizard_where": Text("Where", "場所"),
+    "wizard_when": Text("Which rules (date)", "どのルール(時期)"),
+    "holder": Text("The holder", "本人"),
+    "legal-representative": Text("A legal representative", "法定代理人"),
+    "voluntary-proxy": Text("A voluntary proxy", "任意代理人"),
+    "window": Text("Municipal window", "市区町村の窓口"),
+    "kiosk": Text(
+        "Convenience-store kiosk (app reservation first)",
+        "コンビニのキオスク端末(先にアプリで予約)",
+    ),
+    "rule_2024": Text("2024 rules", "2024年のルール"),
+    "rule_2025": Text("2025 rules", "2025年のルール"),
+    "other_known": Text(
+        "I know the other certificate PIN", "もう一方の電子証明書の暗証番号が分かる"
+    ),
+    "show_plan": Text("Show the plan", "手順を表示"),
+    "do_reset": Text("Reset the practice card", "練習用カードで再設定する"),
+    "visits": Text("Visits", "来庁・来店の回数"),
+    "step": Text("Step", "手順"),
+    "visit_n": Text("Visit", "回目"),
+    "meanwhile": Text("Meanwhile", "その間"),
+    "bring": Text("Bring", "持ち物"),
+    "notes": Text("Notes", "注意"),
+    "refused": Text("Not possible", "できません"),
+    "documents": Text("Identity documents", "本人確認書類"),
+    "rule_in_force": Text("Rule in force", "適用されるルール"),
+    "change_heading": Text("Where a PIN can be changed", "暗証番号を変更できる場所"),
+    "change_intro": Text(
+        "Changing needs the current PIN; it never unlocks a locked PIN.",
+        "変更には現在の暗証番号が必要です。ロックは変更では解除できません。",
+    ),
+    "place": Text("Place", "場所"),
+    "pins": Text("PINs", "暗証番号"),
+    "needs": Text("Needs", "必要なもの"),
+    "scenarios_heading": Text("Classic cases, step by step", "よくある事例を順番に"),
+    "scenario": Text("Case", "事例"),
+    "load": Text("Show", "表示"),
+    "previous": Text("Previous step", "前へ"),
+    "next": Text("Next step", "次へ"),
+    "loading": Text("Working…", "処理中…"),
+    "start_over": Text("Start over with a new practice card", "新しい練習用カードでやり直す"),
+    "sources_heading": Text("Where these facts come from", "情報の出典"),
+    "sources_intro": Text(
+        "Every fact names the public page it comes from (seed 000–004); anything no page states "
+        "is marked as an assumption.",
+        "各項目に出典(資料000~004)を示しています。資料に書かれていないことは「仮定」と明記しています。",
+    ),
+    "error": Text("Something went wrong", "エラーが発生しました"),
+}
