@@ -27,7 +27,7 @@ from card_emulator.apps import (
     Session,
     find_df,
 )
-from card_emulator.errors import CardError, CardFileError
+from card_emulator.errors import CardError, CardFileError, CardStorageError
 from card_emulator.issuer import Issuer
 from card_emulator.memory import CardMemory
 from card_emulator.pin import PinRecord
@@ -154,10 +154,11 @@ class Card:
     def open(cls, path: str | os.PathLike[str]) -> Card:
         """An existing card file. ``CardFileError`` if it is missing, not a card or damaged;
         ``CardInUseError`` if another process has it open."""
-        store = CardStore.open(path)
+        store = CardStore.open(path, finish=False)
         try:
             card = cls(store)
             card._check_contents()
+            store.finish_opening()  # a format-1 file is sealed only once it decoded
         except Exception as error:
             store.close()
             if isinstance(error, CardFileError):
@@ -246,19 +247,38 @@ class Card:
         self._memory.pin_write_hooks.remove(hook)
 
     def transmit(self, apdu: bytes) -> bytes:
-        """One command APDU in, one response APDU (data + SW1 SW2) out. Never raises."""
+        """One command APDU in, one response APDU (data + SW1 SW2) out. Never raises.
+
+        Every exchange reaches the observers, a failed one too: a card file that can no longer be
+        written answers ``6581`` (memory failure, ISO 7816-4 §5.6), a closed card and a bug
+        ``6F00`` (a bug is logged in one line; its traceback only at DEBUG level).
+        """
         with self._lock:
             note = Note()
+            raw = b""
             try:
                 raw = bytes(apdu)
                 if self._closed:
-                    raise RuntimeError("transmit on a closed card")
-                if not self._powered:  # a reader powers the card before it talks to it
-                    self.power_on()
-                data, sw = self._process(raw, note)
-            except Exception:
-                log.exception("bug while answering %s", _safe_redact(apdu))
-                return SW.NO_PRECISE_DIAGNOSIS.to_bytes(2, "big")
+                    note.reason = "the card is closed"
+                    data, sw = b"", int(SW.NO_PRECISE_DIAGNOSIS)
+                else:
+                    if not self._powered:  # a reader powers the card before it talks to it
+                        self.power_on()
+                    data, sw = self._process(raw, note)
+            except CardStorageError as failure:
+                log.error("%s", failure)
+                note.reason = str(failure)
+                data, sw = b"", int(SW.MEMORY_FAILURE)
+            except Exception as bug:
+                log.error(
+                    "bug while answering %s: %s: %s",
+                    _safe_redact(apdu),
+                    type(bug).__name__,
+                    bug,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
+                note.reason = "internal error"
+                data, sw = b"", int(SW.NO_PRECISE_DIAGNOSIS)
             response = data + sw.to_bytes(2, "big")
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("%s -> %04X (%d bytes)", _safe_redact(raw), sw, len(data))

@@ -28,5 +28,12 @@ class CardInUseError(CardFileError):
     """Another process has the card file open."""
 
 
+class CardStorageError(EmulatorError):
+    """The card file could not be written during use (disk full, made read-only, removed).
+
+    ``Card.transmit`` answers the command ``6581`` (memory failure, ISO 7816-4 §5.6) instead.
+    """
+
+
 class IssuerError(EmulatorError):
     """An issuer operation refused: bad value format, unknown PIN, no such certificate."""

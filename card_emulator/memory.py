@@ -102,20 +102,26 @@ class CardMemory:
         return self._pins[pin]
 
     def verify_pin(self, pin: PinName, candidate: bytes) -> bool:
-        """One try, anti-tearing: the decrement is durable before the comparison is even made.
+        """One try, anti-tearing, in three steps (pin-rules.md §2, §6):
 
-        A correct value then restores the maximum (pin-rules.md §2: one correct entry resets the
-        count). Killing the process at any instant can cost a try, never give one back.
+        1. the decrement is durable (in the card file's main file, fsynced) before anything else;
+        2. only then is the candidate compared (constant time, ``PinRecord.matches``);
+        3. a correct value restores the maximum, written without waiting for the disk: a power
+           loss may lose the restore, which costs a try and never gives one back.
+
+        Killing the process at any instant can cost a try, never give one back; the answer to a
+        wrong entry cannot be seen before its decrement is durable. Raises ``CardStorageError`` if
+        the card file cannot be written (if that is the decrement, nothing was compared).
         """
         record = self._pins[pin]
         spent = record.with_remaining(record.remaining - 1)
-        self.store.save_remaining(pin, spent.remaining)
+        self.store.save_remaining(spent, durable=True)  # 1. durable before the comparison
         self._pins[pin] = spent
-        self.after_durable_decrement(pin)
-        if not record.matches(candidate):
+        self.after_durable_decrement(pin)  # fault hooks: the decrement is durable, no answer yet
+        if not record.matches(candidate):  # 2.
             return False
-        restored = record.with_remaining(record.max_tries)
-        self.store.save_remaining(pin, restored.remaining)
+        restored = record.with_remaining(record.max_tries)  # 3.
+        self.store.save_remaining(restored, durable=False)
         self._pins[pin] = restored
         return True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from card_emulator import Card, CardFileError, CardInUseError
 from card_emulator.rules import AppName, PinName
+from tests.card_file_tools import folder_fingerprint, to_rollback_mode
 from tests.helpers import query, select_app, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,11 +153,17 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("journal", ["wal", "rollback"])
 @pytest.mark.parametrize("answers_before_kill", [1, 2, 4, 7])
 def test_killing_the_process_never_gives_a_try_back(
-    card_path: Path, answers_before_kill: int
+    card_path: Path, answers_before_kill: int, journal: str
 ) -> None:
-    """kill -9 at an arbitrary instant: every answered wrong entry is spent (anti-tearing)."""
+    """kill -9 at an arbitrary instant: every answered wrong entry is spent (anti-tearing).
+
+    In both journal modes a card file can be in: WAL (every new card) and rollback (by hand).
+    """
+    if journal == "rollback":
+        to_rollback_mode(card_path)
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, str(card_path)],
         stdout=subprocess.PIPE,
@@ -236,3 +244,90 @@ def test_transmit_never_raises_on_the_wrong_type_with_an_observer(card_path: Pat
     with Card.open(card_path) as card:
         card.add_observer(lambda exchange: None)
         assert card.transmit("00200080") == b"\x6f\x00"  # type: ignore[arg-type]
+
+
+def make_format1(path: Path) -> None:
+    """A card file as the code before seals wrote it: format 1, rollback-journal mode."""
+    db = sqlite3.connect(path)
+    for column in ("seal", "parent", "serial"):
+        db.execute(f"ALTER TABLE pins DROP COLUMN {column}")
+    db.execute("DROP TABLE seal")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    assert db.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+    db.close()
+
+
+def test_a_format1_card_is_sealed_and_switched_to_wal_once(card_path: Path) -> None:
+    with Card.open(card_path) as card:
+        verify(card, PinName.USER_AUTH, "0000")
+        issued = (card.issuer.meta(), card._store.files(), card._store.keys())
+        tries = card.issuer.pin_status(PinName.USER_AUTH).remaining
+    make_format1(card_path)
+    with Card.open(card_path) as card:  # the one knowing write: sealed, WAL
+        assert (card.issuer.meta(), card._store.files(), card._store.keys()) == issued
+        assert card.issuer.pin_status(PinName.USER_AUTH).remaining == tries
+        assert sorted(p.name for p in card_path.parent.iterdir()) == [
+            "holder.card",
+            "holder.card-wal",
+        ]
+    header = card_path.read_bytes()
+    assert header[18:20] == b"\x02\x02" and header[60:64] == (2).to_bytes(4, "big")
+    before = folder_fingerprint(card_path.parent)
+    Card.open(card_path).close()
+    assert folder_fingerprint(card_path.parent) == before
+
+
+V1_WRITER = textwrap.dedent(
+    """
+    import sqlite3, sys
+    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    db.execute("PRAGMA synchronous = FULL")
+    print("ready", flush=True)
+    while True:  # what the code before seals did on every VERIFY
+        db.execute("UPDATE pins SET remaining = 2 WHERE name = 'user_auth'")
+        db.execute("UPDATE pins SET remaining = 3 WHERE name = 'user_auth'")
+    """
+)
+
+
+def test_a_format1_cards_own_hot_journal_is_rolled_back_and_anothers_refused(
+    card_path: Path, tmp_path: Path
+) -> None:
+    make_format1(card_path)
+    journal = card_path.with_name(card_path.name + "-journal")
+    for _ in range(20):
+        worker = subprocess.Popen(
+            [sys.executable, "-c", V1_WRITER, str(card_path)], stdout=subprocess.PIPE, text=True
+        )
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+        while not (journal.exists() and journal.read_bytes()[:1] not in (b"", b"\x00")):
+            pass
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        if journal.exists() and journal.read_bytes()[:1] not in (b"", b"\x00"):
+            break
+    hot = journal.read_bytes()
+    other = tmp_path / "other.card"
+    Card.create(other, seed=22).close()
+    make_format1(other)
+    shutil.copy2(journal, other.with_name("other.card-journal"))
+    before = folder_fingerprint(tmp_path)
+    with pytest.raises(CardFileError, match=r"other\.card-journal"):
+        Card.open(other)
+    assert folder_fingerprint(tmp_path) == before
+    with Card.open(card_path) as card:
+        assert card.issuer.pin_status(PinName.USER_AUTH).remaining in (2, 3)
+    assert not journal.exists() and hot
+
+
+def test_a_format1_card_that_does_not_decode_is_refused_untouched(card_path: Path) -> None:
+    make_format1(card_path)
+    db = sqlite3.connect(card_path)
+    db.execute("UPDATE keys SET der = x'3000'")  # format 1 has no digest: only decoding sees it
+    db.commit()
+    db.close()
+    before = folder_fingerprint(card_path.parent)
+    with pytest.raises(CardFileError, match="damaged"):
+        Card.open(card_path)
+    assert folder_fingerprint(card_path.parent) == before

@@ -17,6 +17,10 @@ from card_emulator.issuance import Variant
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.trace import Exchange
 
+# Card paths are declared ``readable=False``: typer's own check would answer a usage error of four
+# lines; Card.open says what is wrong with a card file in one ("cannot be read", "cannot be
+# written", "damaged ...").
+
 
 def holder_dict(card: Card) -> dict[str, Any]:
     holder = card.issuer.holder()
@@ -33,7 +37,9 @@ def holder_dict(card: Card) -> dict[str, Any]:
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="The card file to create (must not exist).")],
+    path: Annotated[
+        Path, typer.Argument(help="The card file to create (must not exist).", readable=False)
+    ],
     seed: Annotated[int, typer.Option(help="Same seed, same card, byte for byte.")] = 0,
     issued: Annotated[
         str | None, typer.Option(help="Issuance date YYYY-MM-DD (default: a fixed test date).")
@@ -83,7 +89,7 @@ def show_created_card(
 
 @app.command()
 def info(
-    path: Annotated[Path, typer.Argument(help="The card file.")],
+    path: Annotated[Path, typer.Argument(help="The card file.", readable=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """The holder, the certificates and each PIN's remaining tries."""
@@ -136,7 +142,7 @@ def info(
 
 @app.command("apdu")
 def apdu_command(
-    path: Annotated[Path, typer.Argument(help="The card file.")],
+    path: Annotated[Path, typer.Argument(help="The card file.", readable=False)],
     apdus: Annotated[list[str], typer.Argument(help="Command APDUs in hex, one per argument.")],
     explain: Annotated[
         bool, typer.Option("--explain", help="Explain each answer in plain words.")

@@ -81,7 +81,10 @@ def _write_ready_file(target: Path, line: str) -> None:
 def serve(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Card file to serve (default: the default card, made on first use)."),
+        typer.Argument(
+            help="Card file to serve (default: the default card, made on first use).",
+            readable=False,
+        ),
     ] = None,
     reader: Annotated[
         int | None,

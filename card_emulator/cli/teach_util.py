@@ -83,7 +83,8 @@ JsonOption = Annotated[
 PathArgument = Annotated[
     Path | None,
     typer.Argument(help=h("The card file (default: the default card).",
-                          "カードファイル(既定: 既定のカード)。")),
+                          "カードファイル(既定: 既定のカード)。"),
+                   readable=False),  # Card.open says in one line why a card file cannot be read
 ]  # fmt: skip
 PinOption = Annotated[
     str,
