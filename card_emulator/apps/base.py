@@ -106,7 +106,7 @@ class Application:
         return self.file_rule(ctx, ctx.session.ef)
 
     def _check_access(self, rule: FileRule, ctx: Context) -> None:
-        if rule.kind in (FileKind.PIN, FileKind.PRIVATE_KEY):
+        if rule.kind in (FileKind.PIN, FileKind.PRIVATE_KEY, FileKind.BLOCKED):
             raise CardError(SW.COMMAND_INCOMPATIBLE, "a key or PIN EF is never readable")
         if rule.kind is FileKind.SECRET:
             raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "readable by issuer terminals only")
