@@ -31,6 +31,8 @@ from card_emulator.rules import (
 from card_emulator.sm import SmSession
 
 SW = StatusWord
+_PKCS1 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 
 
 @dataclass
@@ -283,8 +285,8 @@ def internal_authenticate(app: Application, command: CommandApdu, ctx: Context) 
         raise CardError(SW.CONDITIONS_NOT_SATISFIED, "this key signs with 80 2A, not 00 88")
     if not 1 <= len(command.data) <= 255:
         raise CardError(SW.WRONG_LENGTH, "a challenge is 1-255 bytes")
-    key = ctx.memory.private_key(app.name, rule.fid)
-    return key.sign(command.data, padding.PKCS1v15(), hashes.SHA256())
+    key = ctx.memory.card_key(app.name, rule.fid)  # parsed once per card, shared by clones
+    return key.sign(command.data, _PKCS1, _SHA256)
 
 
 def refuse(sw: int, reason: str) -> Handler:
