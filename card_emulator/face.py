@@ -26,7 +26,9 @@ import os
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+# Jpeg2KImagePlugin registers JPEG 2000 saving: without it, the first save of a photo runs
+# Image.init(), which imports every Pillow plugin (about 50 ms a process).
+from PIL import Image, ImageDraw, ImageFont, Jpeg2KImagePlugin  # noqa: F401
 
 from card_emulator.persona import DeterministicRandom
 
