@@ -118,8 +118,38 @@ class CommandApdu:
 
     @classmethod
     def parse(cls, raw: bytes) -> CommandApdu:
-        """Decode a command APDU (ISO/IEC 7816-3 §12.1.3). Raises ApduFormatError (sw 6700)."""
-        raw = bytes(raw)
+        """Decode a command APDU (ISO/IEC 7816-3 §12.1.3). Raises ApduFormatError (sw 6700).
+
+        The short forms every client sends (cases 1, 2S, 3S, 4S with a matching Lc) are decoded
+        here and built without ``__post_init__``'s checks, which they pass by construction
+        (bytes 0..255, Lc <= 255, Le 1..256, short); extended and malformed APDUs go to
+        ``_parse_full``. Both give equal objects, and the same error, for every byte string
+        (tests/test_apdu_command.py holds them to it).
+        """
+        if type(raw) is not bytes:
+            raw = bytes(raw)
+        n = len(raw)
+        if n == 4:  # case 1
+            data, le = b"", None
+        elif n == 5:  # case 2S; Le 00 means 256
+            data, le = b"", raw[4] or 256
+        elif n > 5 and raw[4] and n == 5 + raw[4]:  # case 3S
+            data, le = raw[5:], None
+        elif n > 5 and raw[4] and n == 6 + raw[4]:  # case 4S
+            data, le = raw[5:-1], raw[-1] or 256
+        else:
+            return cls._parse_full(raw)
+        if cls is not CommandApdu:  # a subclass may have another layout: the checked way
+            return cls(raw[0], raw[1], raw[2], raw[3], data, le)
+        command = _new(_Unfrozen)
+        command.cla, command.ins, command.p1, command.p2 = raw[0], raw[1], raw[2], raw[3]
+        command.data, command.le, command.extended = data, le, False
+        _set_class(command, "__class__", CommandApdu)
+        return command  # type: ignore[return-value]  # a CommandApdu now
+
+    @classmethod
+    def _parse_full(cls, raw: bytes) -> CommandApdu:
+        """Every form, every check: what ``parse`` does for what its short path leaves."""
         if len(raw) < 4:
             raise ApduFormatError(f"command APDU shorter than 4 bytes ({len(raw)})")
         cla, ins, p1, p2 = raw[0], raw[1], raw[2], raw[3]
@@ -209,16 +239,18 @@ class CommandApdu:
     @property
     def channel(self) -> int:
         """Logical channel number: first group b2-b1 (0..3), further group b4-b1 + 4 (4..19)."""
-        if self.is_further_group:
-            return (self.cla & 0x0F) + 4
-        return self.cla & 0x03
+        cla = self.cla
+        if cla & 0x40:  # further group (is_further_group, inline: a card reads this per APDU)
+            return (cla & 0x0F) + 4
+        return cla & 0x03
 
     @property
     def is_secure_messaging(self) -> bool:
         """SM indication: first group b4-b3 ≠ 00 (``08``, ``0C``), further group b6 set."""
-        if self.is_further_group:
-            return bool(self.cla & 0x20)
-        return bool(self.cla & 0x0C)
+        cla = self.cla
+        if cla & 0x40:  # further group, as in ``channel``
+            return bool(cla & 0x20)
+        return bool(cla & 0x0C)
 
     @property
     def is_chained(self) -> bool:
@@ -241,3 +273,22 @@ class CommandApdu:
             f"CommandApdu(cla=0x{self.cla:02X}, ins=0x{self.ins:02X}, p1=0x{self.p1:02X}, "
             f"p2=0x{self.p2:02X}, data={data}, le={self.le}, extended={self.extended})"
         )
+
+
+class _Unfrozen:
+    """CommandApdu's slots without its frozen ``__setattr__``: ``parse`` fills one, then assigns
+    its ``__class__`` (allowed: same slots, same base, so the same memory layout). Seven plain
+    attribute stores and one class assignment cost about a third of seven slot-descriptor calls."""
+
+    __slots__ = CommandApdu.__slots__
+    cla: int
+    ins: int
+    p1: int
+    p2: int
+    data: bytes
+    le: int | None
+    extended: bool
+
+
+_new = object.__new__
+_set_class = object.__setattr__  # called with "__class__"

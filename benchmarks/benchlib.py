@@ -114,12 +114,22 @@ def load_average() -> str:
 class Bench:
     """The run of one benchmark script: arguments, interleaved rounds, printed results."""
 
-    def __init__(self, script: str, description: str, *, rounds: int = 9) -> None:
+    def __init__(
+        self,
+        script: str,
+        description: str,
+        *,
+        rounds: int = 9,
+        options: Callable[[argparse.ArgumentParser], None] | None = None,
+    ) -> None:
+        """``options`` adds a script's own arguments to the parser (found in ``self.args``)."""
         parser = argparse.ArgumentParser(description=description)
         parser.add_argument(
             "--rounds", type=int, default=rounds, help="rounds (default %(default)s)"
         )
         parser.add_argument("--json", type=Path, help="also write the summaries to this file")
+        if options is not None:
+            options(parser)
         self.args = parser.parse_args()
         self.script = script
         self.rounds: int = self.args.rounds

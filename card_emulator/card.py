@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SW = StatusWord
+_NO_ERROR = SW.NO_ERROR  # bound once: an enum class attribute is slow on Python 3.11
 
 DEFAULT_ATR = bytes.fromhex("3BE000FF8131FE4514")  # contact, no historical bytes (§1.2)
 # Instructions an application would answer: at MF level, with no EF to act on, they get 6986.
@@ -257,7 +258,7 @@ class Card:
             note = Note()
             raw = b""
             try:
-                raw = bytes(apdu)
+                raw = apdu if type(apdu) is bytes else bytes(apdu)
                 if self._closed:
                     note.reason = "the card is closed"
                     data, sw = b"", int(SW.NO_PRECISE_DIAGNOSIS)
@@ -301,19 +302,22 @@ class Card:
         except CardError as refusal:
             note.reason = refusal.reason
             return b"", refusal.sw
+        if len(data) <= (command.le or 0):  # all of it fits (the common case): no chaining
+            return data, _NO_ERROR
         return self._fit_to_le(command, data)
 
     def _dispatch(self, command: CommandApdu, note: Note, pending: bytes) -> bytes:
         cla = command.cla
-        # Interindustry classes 0X-1X and 4X-7X, and JICSAP's proprietary 8X-9X (ISO 7816-4 §5.4.1)
-        if 0x20 <= cla <= 0x3F or cla >= 0xA0:
-            raise CardError(SW.CLA_NOT_SUPPORTED, f"class {cla:02X} is not supported")
-        if command.channel != 0:
-            raise CardError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only logical channel 0")
-        if command.is_chained:
-            raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining not supported")
+        if cla & 0x7F:  # 00 and 80, what clients send, are channel 0 with no chaining and no SM
+            # Interindustry classes 0X-1X and 4X-7X, JICSAP's proprietary 8X-9X (ISO 7816-4 §5.4.1)
+            if 0x20 <= cla <= 0x3F or cla >= 0xA0:
+                raise CardError(SW.CLA_NOT_SUPPORTED, f"class {cla:02X} is not supported")
+            if command.channel != 0:
+                raise CardError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only logical channel 0")
+            if command.is_chained:
+                raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining not supported")
         ctx = Context(self._memory, self._session, note)
-        if command.is_secure_messaging:  # only the text AP has it on a card (§1.3, §5.7)
+        if cla & 0x7F and command.is_secure_messaging:  # only the text AP has it (§1.3, §5.7)
             return self._secure_messaging(command, ctx)
         key = (cla & 0x80, command.ins)
         if key == (0x00, 0xA4):
@@ -410,7 +414,7 @@ class Card:
         """
         limit = 0 if command.le is None else command.le
         if len(data) <= limit:
-            return data, SW.NO_ERROR
+            return data, _NO_ERROR
         rest = data[limit:]
         self._session.pending = rest
         return data[:limit], bytes_available_sw(min(len(rest), 256))

@@ -16,6 +16,10 @@ from card_emulator.rules import PIN_BY_LOCATION, AppName, FileKind, PinName
 from card_emulator.signing import CardKey
 from card_emulator.store import CardStore
 
+# Bound once: ``FileKind.X`` costs an enum-metaclass hook on Python 3.11, and has_file runs per APDU.
+_PIN, _PRIVATE_KEY, _RECORD = FileKind.PIN, FileKind.PRIVATE_KEY, FileKind.RECORD
+_BLOCKED = FileKind.BLOCKED
+
 
 class CardMemory:
     def __init__(self, store: CardStore, *, source: CardMemory | None = None) -> None:
@@ -62,14 +66,14 @@ class CardMemory:
 
     def has_file(self, app: AppName, fid: int, kind: FileKind) -> bool:
         location = (app, fid)
-        if kind is FileKind.BLOCKED:  # a key reference blocked at issuance: on every card
-            return True
-        if kind is FileKind.PIN:
+        if kind is _PIN:
             return PIN_BY_LOCATION.get(location) in self._pins
-        if kind is FileKind.PRIVATE_KEY:
+        if kind is _PRIVATE_KEY:
             return location in self._key_der
-        if kind is FileKind.RECORD:
+        if kind is _RECORD:
             return location in self._records
+        if kind is _BLOCKED:  # a key reference blocked at issuance: on every card
+            return True
         return location in self._files
 
     def file(self, app: AppName, fid: int) -> bytes:

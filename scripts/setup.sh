@@ -27,6 +27,9 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     needed+=(gcc)
 fi
+# vicc's ISO 7816 OS as Debian ships it, the anchor of benchmarks/bench_inprocess.py (which also needs
+# Debian's pycryptodome: vicc imports `Crypto`, Debian names it `Cryptodome`; the benchmark aliases it).
+needed+=(vsmartcard-vpicc python3-pycryptodome)
 # The learning page's browser tests drive Debian's Chromium through its chromedriver (selenium; no
 # browser or driver is downloaded); Japanese text needs a CJK font, in the page and in Graphviz's
 # diagrams (`mynacard diagram`). The card face's Japanese text is drawn with the same IPAGothic

@@ -3,6 +3,8 @@ apdu.notation). Case rules: ISO/IEC 7816-3 §12.1.3; golden vectors: card-interf
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -48,6 +50,60 @@ def test_arbitrary_bytes_parse_exactly_or_fail_with_6700(raw: bytes) -> None:
         assert exc.sw == 0x6700
     else:
         assert c.to_bytes() == raw
+
+
+# --- parse's short path agrees with the full parser on every byte string ----------------------
+
+
+@st.composite
+def near_short_forms(draw: st.DrawFn) -> bytes:
+    """A header, a short Lc (00 included) and a body around what that Lc announces."""
+    lc = draw(st.one_of(st.sampled_from([0, 1, 2, 255]), st.integers(0, 255)))
+    size = max(0, lc + draw(st.integers(-2, 2)))
+    return draw(HEADER) + bytes([lc]) + draw(st.binary(min_size=size, max_size=size))
+
+
+def _outcome(parse: Callable[[bytes], CommandApdu], raw: bytes) -> tuple[object, ...]:
+    try:
+        c = parse(raw)
+    except ApduFormatError as exc:
+        return ("error", exc.sw, str(exc))
+    return ("ok", type(c), c, c.extended, hash(c), repr(c), c.to_bytes())
+
+
+@given(
+    st.one_of(st.binary(max_size=300), near_short_forms(), raw_commands()),
+    st.sampled_from([bytes, bytearray, memoryview]),
+)
+def test_parse_agrees_with_the_full_parser(raw: bytes, kind: type) -> None:
+    assert _outcome(CommandApdu.parse, kind(raw)) == _outcome(CommandApdu._parse_full, raw)
+
+
+def test_parse_agrees_with_the_full_parser_on_every_short_shape() -> None:
+    """What the short path decides on: the length, the Lc byte, Le 00 or not (exhaustive)."""
+    header = bytes.fromhex("80A40204")
+    for raw in (b"", b"\x00", header[:2], header[:3], header, header + b"\x00", header + b"\x07"):
+        assert _outcome(CommandApdu.parse, raw) == _outcome(CommandApdu._parse_full, raw)
+    for lc in range(256):
+        for size in {1, 2, 3, 4, lc - 1, lc, lc + 1, lc + 2, lc + 3} - {-1, 0}:
+            for last in (0x00, 0x01, 0xFF):
+                raw = header + bytes([lc]) + (bytes(range(256)) * 2)[: size - 1] + bytes([last])
+                assert _outcome(CommandApdu.parse, raw) == _outcome(CommandApdu._parse_full, raw)
+
+
+def test_parsed_commands_stay_frozen() -> None:
+    c = CommandApdu.parse(bytes.fromhex("00A4020C020018"))
+    assert type(c) is CommandApdu
+    with pytest.raises(AttributeError):  # dataclasses.FrozenInstanceError
+        c.p1 = 4  # type: ignore[misc]
+
+
+def test_parse_of_a_subclass_builds_the_subclass() -> None:
+    class Traced(CommandApdu):
+        pass
+
+    c = Traced.parse(bytes.fromhex("00B0000000"))
+    assert type(c) is Traced and c.le == 256
 
 
 # --- golden vectors ----------------------------------------------------------------------------
