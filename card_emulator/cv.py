@@ -35,7 +35,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from apdu.tlv import decode_all, decode_tlv, encode_tlv
-from card_emulator.pki import deterministic_rsa_key
 from card_emulator.signing import CardKey
 
 __all__ = [
@@ -88,6 +87,10 @@ SURFACE_ISSUER_KEY_ID = key_id("6000024")
 
 
 def _test_key(name: str) -> rsa.RSAPrivateKey:
+    # Imported here: the card imports this module (MF GET DATA) and must not pay for the key
+    # machinery (pki, the key cache, x509) until a card is issued.
+    from card_emulator.pki import deterministic_rsa_key
+
     return deterministic_rsa_key(f"mynacard TEST CV key {name}".encode())
 
 
