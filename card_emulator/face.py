@@ -16,20 +16,19 @@ Font (the same seed must give the same bytes on every machine):
 
 The photo is unmistakably synthetic: a flat drawn silhouette with a ``TEST`` band (drawn with
 Pillow's bundled font, so it never depends on the system). Fonts are loaded once per process.
+Issuance takes the images through :mod:`card_emulator.face_cache`, which keeps them on disk.
 """
 
 from __future__ import annotations
 
 import io
-import logging
-import os
 from functools import cache
-from pathlib import Path
 
 # Jpeg2KImagePlugin registers JPEG 2000 saving: without it, the first save of a photo runs
 # Image.init(), which imports every Pillow plugin (about 50 ms a process).
 from PIL import Image, ImageDraw, ImageFont, Jpeg2KImagePlugin  # noqa: F401
 
+from card_emulator.face_cache import DEBIAN_FONTS, FONT_ENV, font_path
 from card_emulator.persona import DeterministicRandom
 
 __all__ = [
@@ -45,38 +44,11 @@ __all__ = [
     "png_1bit",
 ]
 
-log = logging.getLogger(__name__)
-
-FONT_ENV = "MYNACARD_FONT"
-DEBIAN_FONTS = (
-    Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"),  # fonts-ipafont-gothic
-    Path("/usr/share/fonts/truetype/fonts-japanese-gothic.ttf"),  # its alternatives link
-)
 PHOTO_SIZE = (96, 120)  # width × height, greyscale; real cards' size is not public (our choice)
 NAME_FONT, NAME_HEIGHT = 20, 24  # our choices: sizes of the rendered text (not public)
 ADDRESS_FONT, ADDRESS_LINE, ADDRESS_CHARS = 16, 20, 20
 DIGIT_FONT = 12  # half-width digits 6 px wide: 4 → 24×12, 12 → 72×12 as on cards (§6.1, §6.2)
 _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-
-
-@cache
-def font_path() -> Path | None:
-    """The Japanese font in use: ``$MYNACARD_FONT``, else Debian's IPAGothic, else None."""
-    named = os.environ.get(FONT_ENV)
-    if named:
-        path = Path(named)
-        if not path.is_file():
-            raise ValueError(f"{FONT_ENV}={named}: no such font file")
-        return path
-    for path in DEBIAN_FONTS:
-        if path.is_file():
-            return path
-    log.warning(
-        "no Japanese font (install Debian's fonts-ipafont-gothic or set %s): card-face text "
-        "is drawn as boxes and its bytes differ from the reference",
-        FONT_ENV,
-    )
-    return None
 
 
 @cache

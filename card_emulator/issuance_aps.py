@@ -16,7 +16,7 @@ from functools import cache
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from card_emulator import face
+from card_emulator import face_cache
 from card_emulator.cv import (
     SURFACE_CA_KEY_ID,
     SURFACE_ISSUER_KEY_ID,
@@ -113,24 +113,25 @@ def issue_more(
     surface = card_key("surface card")
     issuer = surface_issuer_key()
     public = surface.public_key()
+    images = face_cache.card_images(
+        seed, persona.name, persona.address, persona.security_code, persona.my_number
+    )
     parts.files[(_S, 0x0001)] = age_record_file(persona.birth_date, public, issuer)
     parts.files[(_S, 0x0002)] = card_face_file(
         birth_date=persona.birth_date,
         sex=persona.sex,
         card_key=public,
-        name_png=face.name_image(persona.name),
-        address_png=face.address_image(persona.address),
-        photo_jp2=face.face_photo(seed),
+        name_png=images.name_png,
+        address_png=images.address_png,
+        photo_jp2=images.photo_jp2,
         expiry=persona.card_expiry,
-        security_code_png=face.digits_image(persona.security_code),
+        security_code_png=images.security_code_png,
         issuer_key=issuer,
     )
     opaque = DeterministicRandom(b"surface DF35", seed).bytes(256)
     parts.files[(_S, 0x0003)] = ap_basic_info_file(persona.municipality_code, opaque)
     parts.files[(_S, 0x0004)] = surface_cv_certificate()
-    parts.files[(_S, 0x0005)] = my_number_image_file(
-        face.digits_image(persona.my_number), public, issuer
-    )
+    parts.files[(_S, 0x0005)] = my_number_image_file(images.my_number_png, public, issuer)
     parts.files[(_S, 0x0006)] = UNKNOWN_FILLER
     parts.keys[(_S, 0x001A)] = surface
     parts.pins[PinName.SURFACE_BIRTH_DATE] = era_yymmdd(persona.birth_date)
