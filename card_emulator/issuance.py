@@ -15,6 +15,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Literal, get_args
 
 from cryptography.exceptions import InvalidSignature
@@ -257,9 +258,11 @@ def _card_public_key(public_key: rsa.RSAPublicKey) -> bytes:
     return encode_tlv(0x90, exponent) + encode_tlv(0x91, modulus)
 
 
+@cache
 def cv_certificate_file() -> bytes:
     """EF 0004, 568 bytes: ``7F21`` { ``5F4E`` CA key id ‖ key id ‖ public key, ``5F37``
-    signature by the test CA key over the 297-byte body } (§5.5)."""
+    signature by the test CA key over the 297-byte body } (§5.5). The same on every card: built
+    once per process."""
     body = (
         TEXT_AP_CA_KEY_ID
         + TEXT_AP_ISSUER_KEY_ID
