@@ -28,7 +28,7 @@ REPO = HERE.parent
 RESULTS = HERE / "results.md"
 README = REPO / "README.md"
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
-NOT_TABLED = {"bench_pcsc"}
+NOT_TABLED = {"bench_pcsc", "bench_served"}  # need the PC/SC stack: --pcsc
 # The order of the issues' tables; scripts not listed follow in name order.
 ORDER = [
     "bench_sign",
@@ -68,7 +68,11 @@ def main() -> int:
     )
     parser.add_argument("--only", nargs="*", help="script names (e.g. bench_sign) to run")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
-    parser.add_argument("--pcsc", action="store_true", help="also run bench_pcsc.py (under flock)")
+    parser.add_argument(
+        "--pcsc",
+        action="store_true",
+        help="also run bench_pcsc.py and bench_served.py (under flock)",
+    )
     args = parser.parse_args()
 
     scripts = sorted(
@@ -91,11 +95,11 @@ def main() -> int:
                 failed.append(script.stem)
                 continue
             rows.extend(json.loads(Path(out.name).read_text() or "[]"))
-    if args.pcsc:
-        command = ["flock", "/tmp/mynacard-pcsc.lock", sys.executable, str(HERE / "bench_pcsc.py")]
+    for name in sorted(NOT_TABLED) if args.pcsc else ():
+        command = ["flock", "/tmp/mynacard-pcsc.lock", sys.executable, str(HERE / f"{name}.py")]
         print(f"$ {' '.join(command)}", flush=True)
         if subprocess.run(command, cwd=REPO).returncode != 0:
-            failed.append("bench_pcsc")
+            failed.append(name)
 
     header = (
         f"Measured {started:%Y-%m-%d %H:%M %Z} with `.venv/bin/python benchmarks/run_all.py` on "

@@ -27,6 +27,10 @@ fi
 if ! command -v cc >/dev/null 2>&1; then
     needed+=(gcc)
 fi
+# The C example client (examples/c, run by the tests) links libpcsclite and OpenSSL's libcrypto.
+if [[ ! -e /usr/include/openssl/evp.h ]]; then
+    needed+=(libssl-dev)
+fi
 # vicc's ISO 7816 OS as Debian ships it, the anchor of benchmarks/bench_inprocess.py (which also needs
 # Debian's pycryptodome: vicc imports `Crypto`, Debian names it `Cryptodome`; the benchmark aliases it).
 needed+=(vsmartcard-vpicc python3-pycryptodome)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/setup.sh
-scripts/pcsc-stack.sh start
+scripts/pcsc-stack.sh start --readers 10 # tests/pcsc: eight cards at once, and the fixture's
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

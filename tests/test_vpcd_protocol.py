@@ -497,7 +497,9 @@ def test_serve_command_signals_and_ready_line(vpcd: FakeVpcd, tmp_path: Path) ->
         assert vpcd.exchange(b"\x04") == ATR
         assert server.stdout is not None
         line = server.stdout.readline().rstrip("\n")
-        assert line == f"ready: serving {path} on 127.0.0.1:{vpcd.port} (a vpcd reader)"
+        assert line == (
+            f"ready: serving {path} on 127.0.0.1:{vpcd.port} (the vpcd reader on port {vpcd.port})"
+        )
         assert ready_file.read_text().strip() == line
         assert vpcd.exchange(SELECT_JPKI) == OK  # the real card answers
 

@@ -10,8 +10,14 @@ from card_emulator.cli import card_cmds as card_cmds
 from card_emulator.cli.app import app
 from card_emulator.errors import EmulatorError
 
-# Registered by their own modules.
-for _module in ("serve_cmd", "teach_cmds", "trace_cmds", "face_cmd"):
+for _module in (
+    "logopts",
+    "serve_cmd",
+    "ctl_cmds",
+    "teach_cmds",
+    "trace_cmds",
+    "face_cmd",
+):  # registered by their own modules
     try:
         __import__(f"card_emulator.cli.{_module}")
     except ModuleNotFoundError as _missing:
@@ -20,9 +26,12 @@ for _module in ("serve_cmd", "teach_cmds", "trace_cmds", "face_cmd"):
 
 
 def main(argv: list[str] | None = None) -> None:
+    from card_emulator.cli.logopts import hoist
+
+    args = hoist(list(sys.argv[1:] if argv is None else argv))  # -v/--log-level after a command too
     try:
         # Without standalone mode typer returns the code of a `typer.Exit` instead of raising it.
-        code = app(args=argv, prog_name="mynacard", standalone_mode=False)
+        code = app(args=args, prog_name="mynacard", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)

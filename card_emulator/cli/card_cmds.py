@@ -16,6 +16,7 @@ from card_emulator.cli.app import app
 from card_emulator.issuance import Variant
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.trace import Exchange
+from card_emulator.transport.control import open_card
 
 # Card paths are declared ``readable=False``: typer's own check would answer a usage error of four
 # lines; Card.open says what is wrong with a card file in one ("cannot be read", "cannot be
@@ -93,7 +94,7 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """The holder, the certificates and each PIN's remaining tries."""
-    with Card.open(path) as card:
+    with open_card(path) as card:
         meta = card.issuer.meta()
         certificates = {
             label: {
@@ -156,7 +157,7 @@ def apdu_command(
     """
     commands = [parse_hex(text) for text in apdus]
     exchanges: list[Exchange] = []
-    with Card.open(path) as card:
+    with open_card(path) as card:
         card.add_observer(exchanges.append)
         card.power_on()
         for command in commands:

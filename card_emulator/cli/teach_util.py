@@ -232,11 +232,11 @@ def read_pin(
 @contextmanager
 def open_card(path: Path | None, trace: list[ExchangeLike] | None = None) -> Iterator[Card]:
     """Open the card file (default: the default card); ``trace`` collects every exchange."""
-    from card_emulator import Card
     from card_emulator.paths import default_card_path
+    from card_emulator.transport.control import open_card as open_or_reach
 
     card_path = path if path is not None else default_card_path()
-    with Card.open(card_path) as card:
+    with open_or_reach(card_path) as card:  # the file, or the `mynacard serve` process holding it
         observer: Callable[[ExchangeLike], None] | None = None
         if trace is not None:
             observer = trace.append

@@ -247,3 +247,10 @@ def _report(recorder: Recorder, shown: int) -> str:
     start = positions[-shown] if len(positions) > shown else 0
     head = f"last {min(shown, len(positions))} of {recorder.count} exchanges (PIN data redacted)"
     return "\n".join([head, *(format_entry(e) for e in entries[start:])])
+
+
+# The served card (issue 8): one `mynacard serve` per session, the card swapped between tests.
+from card_emulator.testing.served import (  # noqa: E402  (registers the fixtures)
+    _mynacard_served_session as _mynacard_served_session,
+)
+from card_emulator.testing.served import mynacard_served as mynacard_served  # noqa: E402

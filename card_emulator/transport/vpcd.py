@@ -39,13 +39,21 @@ __all__ = [
     "VpcdParser",
     "frame",
     "port_for_reader",
+    "reader_name",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"  # vpcd listens on every interface; the card connects to loopback (§1)
 DEFAULT_PORT = 35963  # reader `Virtual PCD 00 00`; reader n listens on DEFAULT_PORT + n
+MAX_READERS = 16  # pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS (pcsc-stack.sh --readers)
 MAX_PAYLOAD = 0xFFFF  # 2-byte length prefix (§2)
+# A reader that already holds a card keeps a new one in the kernel's backlog, silent (§2); an idle
+# one is polled by pcscd about every 400 ms. This long without a first message means "busy".
+BUSY_AFTER = 3.0  # seconds
+# A removed card stays out at least this long, re-inserted or not: pcscd polls every ~400 ms (§2),
+# and must see the reader empty once to report the removal and take the new card in.
+REMOVAL_HOLD = 1.0  # seconds
 
 # Linux re-arms delayed-ACK suppression only until the next recv: set it after every recv (§2 trap).
 _TCP_QUICKACK: int | None = (
@@ -119,10 +127,24 @@ def frame(payload: bytes) -> bytes:
 
 
 def port_for_reader(reader: int) -> int:
-    """vpcd's TCP port for ``Virtual PCD 00 0<reader>`` (Debian ships readers 0 and 1)."""
-    if reader < 0:
-        raise ValueError(f"reader index must be >= 0, not {reader}")
+    """vpcd's TCP port for reader ``reader`` (0 to 15): 35963 + reader (scripts/pcsc-stack.sh)."""
+    if not 0 <= reader < MAX_READERS:
+        raise ValueError(f"reader index must be 0 to {MAX_READERS - 1}, not {reader}")
     return DEFAULT_PORT + reader
+
+
+def reader_name(reader: int) -> str:
+    """The PC/SC name of vpcd reader ``reader`` as scripts/pcsc-stack.sh configures pcscd.
+
+    Readers 0 and 1 are Debian's ``Virtual PCD 00 00`` and ``Virtual PCD 00 01``; reader k >= 2 is
+    ``Virtual PCD {k // 2} 00 {k % 2:02X}`` (one reader.conf entry, with its own name, per pair:
+    pcscd numbers equal names only for readers of one driver file).
+    """
+    if not 0 <= reader < MAX_READERS:
+        raise ValueError(f"reader index must be 0 to {MAX_READERS - 1}, not {reader}")
+    if reader < 2:
+        return f"Virtual PCD 00 {reader:02X}"
+    return f"Virtual PCD {reader // 2} 00 {reader % 2:02X}"
 
 
 class VpcdParser:
@@ -170,6 +192,8 @@ class ClientState(enum.Enum):
     WAITING = "waiting"  # vpcd not reachable (pcscd down, or port refused); retrying
     CONNECTED = "connected"  # TCP connected; pcscd has not taken the card in yet (a busy reader
     # keeps a second card in the kernel backlog, §2)
+    BUSY = "busy"  # connected, but vpcd has not said a word for BUSY_AFTER s, or the connect
+    # timed out: another card is in this reader. Still waiting; the caller may give up.
     READY = "ready"  # pcscd has powered the card up and read its ATR: SCardConnect works
     DISCONNECTED = "disconnected"  # vpcd closed the connection (pcscd stopped); will reconnect
     REMOVED = "removed"  # remove() took the card out; stays out until insert()
@@ -196,6 +220,8 @@ class VpcdClient:
         on_state: StateCallback | None = None,
         retry_initial: float = 0.05,
         retry_max: float = 1.0,
+        busy_after: float = BUSY_AFTER,
+        removal_hold: float = REMOVAL_HOLD,
     ) -> None:
         self.card = card
         self.host = host
@@ -203,8 +229,12 @@ class VpcdClient:
         self._on_state = on_state
         self._retry_initial = retry_initial
         self._retry_max = retry_max
+        self._busy_after = busy_after
+        self._removal_hold = removal_hold
         self._stopping = False
         self._inserted = True
+        self._removals = 0  # remove() calls: a removal and a re-insertion at once still close
+        self._serving_removals = 0  # ... the connection being served (seen by _serve)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -219,14 +249,21 @@ class VpcdClient:
         self._wake()
 
     def remove(self) -> None:
-        """Take the card out of the reader (close the socket) until :meth:`insert`."""
+        """Take the card out of the reader (close the socket) until :meth:`insert`. A command
+        being answered when it is called gets no answer (the card left in the middle of it)."""
         self._inserted = False
+        self._removals += 1
         self._wake()
 
     def insert(self) -> None:
         """Put the card back (connect again)."""
         self._inserted = True
         self._wake()
+
+    @property
+    def inserted(self) -> bool:
+        """False between :meth:`remove` and :meth:`insert`."""
+        return self._inserted
 
     @property
     def wakeup_fd(self) -> int:
@@ -272,7 +309,9 @@ class VpcdClient:
                 except InterruptedError:
                     continue
                 except OSError as exc:
-                    if not waiting_reported:
+                    if isinstance(exc, TimeoutError):
+                        self._set_state(ClientState.BUSY, self._why_waiting(exc))
+                    elif not waiting_reported:
                         self._set_state(ClientState.WAITING, self._why_waiting(exc))
                         waiting_reported = True
                     self._wait_wake(delay)
@@ -292,8 +331,20 @@ class VpcdClient:
                     self._wait_wake(self._retry_initial)
                 else:
                     self._set_state(ClientState.REMOVED, "card removed")
+                    self._stay_out(time.monotonic() + self._removal_hold)
         finally:
             self._set_state(ClientState.STOPPED, "stopped")
+
+    def _stay_out(self, until: float) -> None:
+        """Out of the reader until ``until`` even when inserted again at once: pcscd must see the
+        card absent at one of its polls, or a removal and a re-insertion between two polls are
+        invisible to it (the reader would stay "no card" for its clients)."""
+        while not self._stopping:
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            self._wait_wake(left)
+            self._drain_wake()
 
     def _why_waiting(self, exc: OSError) -> str:
         where = f"{self.host}:{self.port}"
@@ -303,6 +354,8 @@ class VpcdClient:
             )
         if isinstance(exc, ConnectionRefusedError):
             return f"nothing listens at {where} (pcscd with vpcd not running?); retrying"
+        if isinstance(exc, socket.gaierror):
+            return f"cannot resolve the host {self.host!r} ({exc.strerror}); retrying"
         return f"vpcd not reachable at {where} ({exc}); retrying"
 
     def _open_socket(self, host: str, port: int) -> socket.socket:
@@ -364,10 +417,26 @@ class VpcdClient:
         self._set_state(ClientState.CONNECTED, f"connected to {self.host}:{self.port}")
         parser = VpcdParser()
         seen = _Insertion()
+        silent_until: float | None = time.monotonic() + self._busy_after  # until vpcd first talks
+        removals = self._serving_removals = self._removals
         while True:
-            if self._stopping or not self._inserted:
+            if self._stopping or not self._inserted or self._removals != removals:
                 return False
-            readable, _, _ = select.select([sock, self._wake_r], [], [])
+            if silent_until is None:
+                readable, _, _ = select.select([sock, self._wake_r], [], [])
+            else:
+                left = silent_until - time.monotonic()
+                readable, _, _ = select.select([sock, self._wake_r], [], [], max(left, 0.0))
+                if not readable:
+                    if left <= 0:
+                        where = f"{self.host}:{self.port}"
+                        self._set_state(
+                            ClientState.BUSY,
+                            f"vpcd at {where} has not taken the card in {self._busy_after:g} s: "
+                            "another card is in this reader",
+                        )
+                        silent_until = None
+                    continue
             if self._wake_r in readable:
                 self._drain_wake()
                 continue
@@ -379,8 +448,11 @@ class VpcdClient:
             _quickack(sock)
             if not data:
                 return True
+            silent_until = None
             for event in parser.feed(data):
                 reply = self._handle(event)
+                if self._removals != removals:
+                    return False  # pulled out while answering: no answer, the socket closes
                 if reply is not None:
                     try:
                         sock.sendall(reply)
@@ -410,6 +482,8 @@ class VpcdClient:
                 case Unknown(payload):
                     log.warning("ignoring undefined vpcd message %s", payload.hex().upper())
         except Exception:
+            if self._removals != self._serving_removals:
+                return None  # the card was pulled out (a test's fault) in the middle of it
             # A bug in the card must not take the reader down (architecture.md "Shape of the card").
             log.exception("card failed on %s", type(event).__name__)
             if isinstance(event, Apdu):

@@ -27,10 +27,19 @@ READER_0 = "Virtual PCD 00 00"
 READER_1 = "Virtual PCD 00 01"
 READY_TIMEOUT = 30.0  # seconds; a wait, not a timing assertion
 CARD_TIMEOUT = 15.0
+# Readers 0-7: the tests' own `mynacard serve` processes (eight at once in test_served_card);
+# reader 9: the `mynacard_served` fixture's session server, which lives until the session ends.
+STACK_READERS = 10
+SERVED_FIXTURE_READER = 9
 
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+os.environ.setdefault("MYNACARD_SERVED_READER", str(SERVED_FIXTURE_READER))
+if in_ci():  # the fixture fails, never skips, in the project's CI
+    os.environ.setdefault("MYNACARD_PCSC_REQUIRED", "1")
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -39,10 +48,10 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(f"PC/SC stack not available: {reason}")
 
 
-def run_stack(command: str) -> subprocess.CompletedProcess[str]:
-    """Run ``scripts/pcsc-stack.sh <command>``."""
+def run_stack(command: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/pcsc-stack.sh <command> [args]``."""
     return subprocess.run(
-        ["bash", str(STACK_SCRIPT), command],
+        ["bash", str(STACK_SCRIPT), command, *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -52,8 +61,9 @@ def run_stack(command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_stack() -> None:
-    result = run_stack("start")
+def start_stack(readers: int = STACK_READERS) -> None:
+    """The stack with at least ``readers`` vpcd readers (a running one with more is kept)."""
+    result = run_stack("start", "--readers", str(readers))
     if result.returncode != 0:
         unavailable(
             f"`scripts/pcsc-stack.sh start` failed ({result.returncode}):\n"
