@@ -16,6 +16,7 @@ for _module in (
     "ctl_cmds",
     "teach_cmds",
     "trace_cmds",
+    "face_cmd",
 ):  # registered by their own modules
     try:
         __import__(f"card_emulator.cli.{_module}")
