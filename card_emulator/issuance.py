@@ -382,6 +382,7 @@ def issue_card(
     ``{"surface_code_b": 5}``; 1–15 (VERIFY reports it in one nibble). ValueError otherwise.
 
     ``overrides`` replace persona fields (ValueError for bad values, TypeError for unknown names).
+    ``seed`` is a whole number from 0 (ValueError for a negative one, TypeError for a non-int).
     """
     if variant not in get_args(Variant):
         raise ValueError(f"variant must be one of {', '.join(get_args(Variant))}, got {variant!r}")
@@ -390,6 +391,8 @@ def issue_card(
         raise TypeError("issued must be a datetime.date")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError("seed must be an int")
+    if seed < 0:  # issue 12: refused, not a card of its own (the CLI says the same)
+        raise ValueError(f"seed must be a whole number from 0, not {seed}")
     limits = _retry_limits(max_tries)
 
     if variant == "under15":

@@ -569,3 +569,11 @@ def test_japanese_help_wraps_and_shows_no_bool() -> None:
     assert "オプション" in done.stdout and "<bool>" not in done.stdout
     assert "--json " in done.stdout and "スクリプト用にJSONで出力" in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
+
+
+def test_the_library_refuses_a_negative_seed_too(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="seed must be a whole number from 0, not -1"):
+        Card.create(None, seed=-1)
+    with pytest.raises(ValueError, match="from 0"):
+        Card.create(tmp_path / "n.card", seed=-5)
+    assert not (tmp_path / "n.card").exists()

@@ -1,4 +1,4 @@
-"""`mynacard face PATH -o face.png`: draw the card front from 券面事項確認AP EF 0002, as a client.
+"""`mynacard face [CARD] -o face.png`: draw the card front from 券面事項確認AP EF 0002, as a client.
 
 The card is read through its APDUs exactly as a client reads it (card-interface.md §6.4): SELECT
 the card-surface AP, VERIFY 照合番号A (EF 0013) or B (EF 0012) with the values the holder's card
@@ -9,18 +9,19 @@ key EF 0004 certifies, then draw. A correct VERIFY leaves the counter at its max
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from card_emulator.card import Card
 from card_emulator.cli.app import app
-from card_emulator.cv import SURFACE_CA_KEY_ID, parse_cv_certificate, surface_ca_key
+from card_emulator.cli.teach_util import PathArgument
 from card_emulator.errors import EmulatorError
-from card_emulator.face_draw import draw_card_face, png
-from card_emulator.persona import era_yymmdd
 from card_emulator.rules import APP_AIDS, PIN_SPECS, AppName, PinName
-from card_emulator.surface import read_card_face
+
+# The card, the CV certificates and the drawing (Pillow) are imported in the command's body:
+# `mynacard --help` registers it cheaply (cli/app.py).
+if TYPE_CHECKING:
+    from card_emulator.card import Card
 
 _CODE_PINS = {"A": PinName.SURFACE_CODE_A, "B": PinName.SURFACE_CODE_B}
 
@@ -34,18 +35,31 @@ def _send(card: Card, apdu: bytes, what: str) -> bytes:
 
 @app.command()
 def face(
-    path: Annotated[Path, typer.Argument(help="The card file.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The PNG to write.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="PNG", help="The PNG to write.")
+    ],
+    path: PathArgument = None,
     code: Annotated[
         str,
-        typer.Option(help="Read with 照合番号A (the My Number) or B (birth date, expiry, code)."),
+        typer.Option(
+            metavar="A|B",
+            help="Read with 照合番号A (the My Number) or B (birth date, expiry, code).",
+        ),
     ] = "A",
 ) -> None:
-    """Draw the card front from EF 0002 of the card-surface AP (券面事項確認AP) and save it as PNG."""
-    code = code.upper()
+    """Draw the card front from EF 0002 of the card-surface AP (券面事項確認AP) and save it as PNG
+    (default: the default card)."""
+    from card_emulator.card import Card
+    from card_emulator.cli.card_cmds import card_path_or_default
+    from card_emulator.cv import SURFACE_CA_KEY_ID, parse_cv_certificate, surface_ca_key
+    from card_emulator.face_draw import draw_card_face, png
+    from card_emulator.persona import era_yymmdd
+    from card_emulator.surface import read_card_face
+
+    code = code.strip().upper()
     if code not in _CODE_PINS:
-        raise typer.BadParameter("choose A or B", param_hint="--code")
-    with Card.open(path) as card:
+        raise typer.BadParameter(f"{code!r}: choose A or B", param_hint="--code")
+    with Card.open(card_path_or_default(path)) as card:
         holder = card.issuer.holder()
         value = (
             holder.my_number
