@@ -177,8 +177,8 @@ class History:
         if sw == SW.INCORRECT_P1P2 and ex.action == "sign" and ex.app is not AppName.JPKI:
             return (
                 "the JPKI keys (EF 0017, 001A) sign in the JPKI AP; in "
-                f"{app_label(ex.app) if ex.app else 'this application'} only 80 2A 00 00 signs, "
-                "with that AP's own key (card-interface.md §2.6)"
+                f"{app_label(ex.app) if ex.app else 'this application'} only that AP's own key signs: "
+                "80 2A P1 00 with a scheme P1 00-05 (card-interface.md §2.6)"
             )
         if sw in (SW.WRONG_LENGTH, SW.INCORRECT_P1P2) or sw & 0xFF00 == 0x6C00:
             return self._header(ex)

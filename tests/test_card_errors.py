@@ -64,7 +64,15 @@ def test_at_mf_level(card: Card, apdu: str, sw: int) -> None:
         ("80FC0000", 0x6700),  # last-command indicator: physical card answers 6700 (§2.7)
         ("80540000", 0x6982),  # UNLOCK KEY needs issuer authentication
         ("80AE000000", 0x6982),  # SET SESSION KEY: JPKI has no SM (§2.7)
+        # 80 A2 checks a terminal CV certificate (§2.7): these P1P2 are no mode of it (6A86, myna-card)
         ("80A20000", 0x6A86),
+        ("80A200AE", 0x6A86),
+        ("80A28000", 0x6A86),
+        ("80A200B6", 0x6A86),
+        # a CV certificate's signature that fails the check: 6700, a client's published claim
+        # (AokiApp/jsapdu examples/mynacard-e2e/randr.e2e.test.ts, 256 zero bytes, extended)
+        ("80A200C1000100" + "00" * 256 + "0000", 0x6700),
+        ("80A200C10400000000", 0x6700),
         ("0CB0000004", 0x69FC),  # SM READ in JPKI (§1.3)
         ("08200080", 0x69FC),
     ],

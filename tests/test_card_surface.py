@@ -161,7 +161,11 @@ def test_the_card_key_signs_a_challenge_and_matches_the_face(card: Card) -> None
     assert sw == 0x9000
     key.verify(signature, b"challenge", padding.PKCS1v15(), hashes.SHA256())
     assert send(card, "008800" + "9A" + "04" + "01020304" + "00")[1] == 0x6985
-    assert send(card, "802A00010433333333" + "00")[1] == 0x6A86
+    assert send(card, "802A00010433333333" + "00")[1] == 0x6A86  # P2 01: no such key
+    assert send(card, "802A06000433333333" + "00")[1] == 0x6A86  # no signature scheme 06
+    signature, sw = send(card, "802A03000433333333" + "00")  # the JPKI schemes, as in the text AP
+    assert sw == 0x9000
+    key.verify(signature, b"3333", padding.PKCS1v15(), hashes.SHA256())
 
 
 def test_surface_refusals(card: Card) -> None:

@@ -6,10 +6,11 @@ import hashlib
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from apdu import decode_all, decode_tlv
 from card_emulator import Card
+from card_emulator.cv import parse_card_public_key
 from card_emulator.rules import AppName, PinName
 from tests.helpers import read_ef, select_app, send, sw_of, verify
 
@@ -177,3 +178,39 @@ def test_reference_0012_is_blocked_and_never_readable(card: Card) -> None:
     assert sw_of(card, "00B0000000") == 0x6981
     assert sw_of(card, "00B0920000") == 0x6981  # by short EF identifier too
     assert sw_of(card, "00B2010400") == 0x6981
+
+
+def _text_ap_key(card: Card) -> rsa.RSAPublicKey:
+    """The AP key 0013's public half, as EF 0007 (DF51) gives it after the PIN (§5.5)."""
+    select_app(card, AppName.TEXT)
+    verify(card, PinName.TEXT_INPUT_HELPER, card.created_pins[PinName.TEXT_INPUT_HELPER])  # type: ignore[index]
+    content, sw = read_ef(card, 0x0007)
+    assert sw == 0x9000
+    df51 = decode_all(decode_tlv(content)[0].value)[0]
+    return parse_card_public_key(df51.value)
+
+
+def test_the_ap_key_signs_with_every_scheme_and_no_pin(card: Card) -> None:
+    """A client's published claim (AokiApp/jsapdu ``examples/mynacard-e2e/randr.e2e.test.ts``, its
+    authors' hardware test): with no VERIFY, ``80 2A 00 00`` and ``80 2A 05 00`` with 32 bytes
+    each answer 9000 and 256 bytes in the text AP; P1 is the JPKI schemes 00-05 (§2.6)."""
+    key = _text_ap_key(card)
+    select_app(card, AppName.TEXT)  # selected again: nothing verified (§2.1)
+    message = bytes([0x01]) * 32
+    signature, sw = send(card, "802A050020" + message.hex() + "00")  # PSS, the card hashing
+    assert (sw, len(signature)) == (0x9000, 256)
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+    key.verify(signature, message, pss, hashes.SHA256())
+    digest = hashlib.sha256(message).digest()
+    signature, sw = send(card, "802A040020" + digest.hex() + "00")  # PSS over a given hash
+    assert sw == 0x9000
+    key.verify(signature, digest, pss, utils.Prehashed(hashes.SHA256()))
+    signature, sw = send(card, "802A030020" + message.hex() + "00")  # sha256WithRSAEncryption
+    assert sw == 0x9000
+    key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    signature, sw = send(card, "802A000020" + (bytes([0x02]) * 32).hex() + "00")
+    assert (sw, len(signature)) == (0x9000, 256)
+    assert send(card, "802A009320" + message.hex() + "00")[1] == 0x9000  # P2 = 80 + SFI 13
+    assert send(card, "802A060020" + message.hex() + "00")[1] == 0x6A86  # no scheme 06
+    assert send(card, "802A050120" + message.hex() + "00")[1] == 0x6A86  # no key 01
+    assert send(card, "802A040004" + "01020304" + "00")[1] == 0x6700  # a hash is 32 bytes

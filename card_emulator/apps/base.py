@@ -267,19 +267,27 @@ def change_key_handler(app: Application, command: CommandApdu, ctx: Context) -> 
 
 
 def sign_with_ap_key(app: Application, command: CommandApdu, ctx: Context) -> bytes:
-    """``80 2A 00 00 Lc <DigestInfo> 00``: the AP's own key signs with no credential, P2 = 00 being
-    the AP's default key (text AP 0013, 券面AP 001A; card-interface.md §2.6)."""
+    """``80 2A P1 P2 Lc <data> 00``: the AP's own key signs with no credential (text AP 0013,
+    券面AP 001A; card-interface.md §2.6) → the 256-byte signature.
+
+    P2 = 00 (the AP's default key, the form the spec saw on a card) or 80 + the key's short EF
+    identifier. P1 is a signature scheme 00–05, as for the JPKI keys (``jpki.compute_signature``):
+    a client's published claim, AokiApp/jsapdu ``examples/mynacard-e2e/randr.e2e.test.ts`` (its
+    authors' hardware test), signs ``80 2A 05 00`` with 32 bytes in the text AP with no VERIFY and
+    expects 9000 + 256 bytes. ``CardError``: 6A86 for another P1 or P2, 6A88 when the card has no
+    such key, 6700 for no data or a wrong length of the scheme.
+    """
     from card_emulator.apps.jpki import compute_signature  # the JPKI AP's signature schemes
 
     ctx.note.action = "sign"
     fid = AP_SIGNING_KEYS[app.name]
-    if command.p1 != 0x00 or command.p2 not in (0x00, 0x80 | fid):
-        raise CardError(SW.INCORRECT_P1P2, "the AP key signs with 80 2A 00 00")
+    if command.p2 not in (0x00, 0x80 | fid):
+        raise CardError(SW.INCORRECT_P1P2, "the AP key is P2 = 00 or 80 + its short EF identifier")
     if not ctx.memory.has_file(app.name, fid, FileKind.PRIVATE_KEY):
         raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "this card has no AP signing key")
     if not command.data:
         raise CardError(SW.WRONG_LENGTH, "nothing to sign")
-    return compute_signature(ctx.memory.card_key(app.name, fid), 0x00, command.data)
+    return compute_signature(ctx.memory.card_key(app.name, fid), command.p1, command.data)
 
 
 def internal_authenticate(app: Application, command: CommandApdu, ctx: Context) -> bytes:

@@ -79,9 +79,19 @@ def _compute_digital_signature(app: Application, command: CommandApdu, ctx: Cont
 
 
 def _terminal_certificate(app: Application, command: CommandApdu, ctx: Context) -> bytes:
-    # 80 A2 checks a terminal CV certificate; these P1P2 answer 6A86 on a card (§2.7).
+    """``80 A2 P1 P2``: the card checks a terminal's CV certificate against key EF 0016 (§2.7).
+
+    P1P2 00 00, 00 AE, 80 00, 00 B6 answer 6A86 on a card (myna-card, §2.7). P1P2 00 C1 carries
+    the certificate's signature (``5F 37 82 01 00``); data that fails the signature check answers
+    6700 — a client's published claim, AokiApp/jsapdu ``examples/mynacard-e2e/randr.e2e.test.ts``
+    (256 zero bytes → 6700, its authors' hardware test). The emulator holds no terminal CA key, so no
+    certificate can pass: every 00 C1 answers 6700. Other P1P2: 6982 (no source; terminal
+    authentication is not offered).
+    """
     if command.p1p2 in (0x0000, 0x00AE, 0x8000, 0x00B6):
         raise CardError(SW.INCORRECT_P1P2, "not a terminal-certificate mode")
+    if command.p1p2 == 0x00C1:
+        raise CardError(SW.WRONG_LENGTH, "the CV certificate fails its signature check")
     raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "terminal authentication is not offered")
 
 

@@ -98,6 +98,9 @@ _REASONS: tuple[tuple[str, str], ...] = (
         "RESET RETRY COUNTERは利用者には提供されません",
     ),
     (r"P1 must be a signature scheme 00-05", "P1は署名方式00~05です"),
+    (r"not a terminal-certificate mode", "端末証明書の検証モードではありません"),
+    (r"the CV certificate fails its signature check", "CV証明書の署名検証に失敗しました"),
+    (r"terminal authentication is not offered", "端末認証は提供されていません"),
     (r"a SHA-256 hash is 32 bytes", "SHA-256のハッシュ値は32バイトです"),
     # issue 9: the card-surface and common APs, MF data objects, prefix SELECT, secure messaging
     (r"blocked on every card", "すべてのカードで発行時から閉塞されています"),
@@ -108,7 +111,10 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"no such data object at MF level", "MFにこのデータオブジェクトはありません"),
     (r"no such data object in an application", "AP内ではこのデータオブジェクトを取得できません"),
     (r"(\d+) bytes: use an extended Le", "{0}バイトです: 拡張Leを使ってください"),
-    (r"the AP key signs with 80 2A 00 00", "APの鍵は80 2A 00 00で署名します"),
+    (
+        r"the AP key is P2 = 00 or 80 \+ its short EF identifier",
+        "APの鍵はP2 = 00または80 + その短縮EF識別子です",
+    ),
     (r"this card has no AP signing key", "このカードにはAPの署名鍵がありません"),
     (r"nothing to sign", "署名するデータがありません"),
     (r"INTERNAL AUTHENTICATE takes P1 = 00", "INTERNAL AUTHENTICATEのP1は00です"),
