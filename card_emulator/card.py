@@ -17,21 +17,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from apdu import ApduFormatError, CommandApdu, StatusWord, bytes_available_sw, redact_command
-from card_emulator import mf, sm
-from card_emulator.apps import (
-    APP_BY_AID,
-    APPLICATIONS,
-    ISSUER_SECURITY_DOMAIN,
-    Context,
-    Note,
-    Session,
-    find_df,
+from card_emulator.apps import APPLICATIONS, Context, Note, Session
+from card_emulator.apps.card_level import (
+    get_challenge,
+    get_data,
+    get_response,
+    secure_messaging,
+    select,
 )
 from card_emulator.errors import CardError, CardFileError, CardStorageError
 from card_emulator.issuer import Issuer
 from card_emulator.memory import CardMemory
 from card_emulator.pin import PinRecord
-from card_emulator.rules import APP_AIDS, PIN_SPECS, AppName, PinName
+from card_emulator.rules import PIN_SPECS, PinName
 from card_emulator.store import CardStore
 from card_emulator.trace import Exchange
 
@@ -328,93 +326,22 @@ class Card:
                 raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining not supported")
         ctx = Context(self._memory, self._session, note)
         if cla & 0x7F and command.is_secure_messaging:  # only the text AP has it (§1.3, §5.7)
-            return self._secure_messaging(command, ctx)
+            return secure_messaging(command, ctx)
         key = (cla & 0x80, command.ins)
         if key == (0x00, 0xA4):
-            return self._select(command, ctx)
+            return select(command, ctx)
         if key == (0x00, 0xC0):
-            return self._get_response(command, note, pending)
+            return get_response(command, ctx, pending)
         if key == (0x00, 0x84):
-            return self._get_challenge(command, note)
+            return get_challenge(command, ctx)
         if key == (0x00, 0xCA):
-            return self._get_data(command, note)
+            return get_data(command, ctx)
         app_name = self._session.app
         if app_name is None:
             if key in _NEEDS_APPLICATION:
                 raise CardError(SW.COMMAND_NOT_ALLOWED_NO_EF, "no application is selected")
             raise CardError(SW.INS_NOT_SUPPORTED, f"instruction {command.ins:02X} not supported")
         return APPLICATIONS[app_name].handle(command, ctx)
-
-    def _secure_messaging(self, command: CommandApdu, ctx: Context) -> bytes:
-        app_name = self._session.app
-        if app_name is AppName.TEXT:
-            app = APPLICATIONS[app_name]
-
-            def run(plain: CommandApdu) -> bytes:
-                return app.select_ef(plain, ctx) if plain.ins == 0xA4 else app.handle(plain, ctx)
-
-            return sm.secure_command(command, ctx, run)
-        if command.ins != 0xA4 and app_name is not None:  # SM CLA in JPKI AP etc. (§1.3)
-            raise CardError(SW.SM_SESSION_BROKEN, "no secure-messaging session")
-        raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging not supported")
-
-    def _select(self, command: CommandApdu, ctx: Context) -> bytes:
-        if command.p1 == 0x04:  # by DF name or a prefix of one; clears the security status (§2.1)
-            ctx.note.action = "select_app"
-            if command.p2 & 0xF0:  # b4-b3: what to answer (none here), b2-b1: which occurrence
-                raise CardError(SW.INCORRECT_P1P2, "P2 must be 0X (ISO 7816-4 §7.1.1)")
-            if not command.data:
-                raise CardError(SW.WRONG_LENGTH, "no AID")
-            current = APP_AIDS[self._session.app] if self._session.app else ISSUER_SECURITY_DOMAIN
-            aid = find_df(command.data, command.p2 & 0x03, current)
-            self._session = ctx.session = Session(app=APP_BY_AID.get(aid))
-            return b""
-        if command.p2 not in (0x00, 0x0C):  # 0C: no FCI, what every client sends; 00 answers none
-            raise CardError(SW.INCORRECT_P1P2, "P2 must be 0C or 00")
-        if command.p1 == 0x02:  # an EF under the current DF
-            ctx.note.action = "select_ef"
-            if ctx.session.app is None:
-                raise CardError(SW.FILE_NOT_FOUND, "no EF is selectable before an application")
-            return APPLICATIONS[ctx.session.app].select_ef(command, ctx)
-        if command.p1 == 0x00:  # the MF: 6A86 after reset, a no-op in an AP; 3F00 unknown (§1.4)
-            ctx.note.action = "select_mf"
-            if command.data:
-                raise CardError(SW.FILE_NOT_FOUND, "no such file at this level")
-            if ctx.session.app is None:
-                raise CardError(SW.INCORRECT_P1P2, "no MF to select")
-            return b""
-        raise CardError(SW.INCORRECT_P1P2, "SELECT takes P1 = 00, 02 or 04")
-
-    def _get_response(self, command: CommandApdu, note: Note, pending: bytes) -> bytes:
-        note.action = "get_response"
-        if command.p1p2 != 0:
-            raise CardError(SW.INCORRECT_P1P2, "GET RESPONSE takes P1P2 = 0000")
-        if not pending:
-            raise CardError(SW.CONDITIONS_NOT_SATISFIED, "no response is waiting")
-        if command.le is None:
-            self._session.pending = pending
-            raise CardError(SW.WRONG_LENGTH, "GET RESPONSE needs Le")
-        return pending
-
-    def _get_challenge(self, command: CommandApdu, note: Note) -> bytes:
-        note.action = "get_challenge"
-        if command.p1p2 != 0:
-            raise CardError(SW.INCORRECT_P1P2, "GET CHALLENGE takes P1P2 = 0000")
-        if command.le is None:
-            raise CardError(SW.WRONG_LENGTH, "GET CHALLENGE needs Le")
-        if command.extended:
-            raise CardError(SW.CONDITIONS_NOT_SATISFIED, "at most 256 bytes")  # as a card (§1.3)
-        return os.urandom(command.le)
-
-    def _get_data(self, command: CommandApdu, note: Note) -> bytes:
-        note.action = "get_data"
-        if command.p1p2 == 0x5F51:  # the contact ATR without TS, on every interface (§1.2)
-            if command.le is None:
-                raise CardError(SW.WRONG_LENGTH, "GET DATA needs Le")
-            return self.atr[1:]
-        if self._session.app is not None:  # the other objects answer at MF level only (§8)
-            raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "no such data object in an application")
-        return mf.get_data(command, mf.objects_from_meta(self._memory.meta))
 
     def _fit_to_le(self, command: CommandApdu, data: bytes) -> tuple[bytes, int]:
         """Response chaining belongs to the card, not to each application (ISO 7816-4 §5.3.4).

@@ -28,8 +28,8 @@ from functools import cache
 # Image.init(), which imports every Pillow plugin (about 50 ms a process).
 from PIL import Image, ImageDraw, ImageFont, Jpeg2KImagePlugin  # noqa: F401
 
+from card_emulator.drbg import DeterministicRandom
 from card_emulator.face_cache import DEBIAN_FONTS, FONT_ENV, font_path
-from card_emulator.persona import DeterministicRandom
 
 __all__ = [
     "DEBIAN_FONTS",

@@ -14,7 +14,7 @@ from datetime import date
 from PIL import Image, ImageDraw
 
 from card_emulator.face import label_font
-from card_emulator.persona import era_of
+from card_emulator.formats import era_of
 from card_emulator.surface import CardFace
 
 __all__ = ["CARD_SIZE", "draw_card_face", "era_date", "png"]

@@ -4,30 +4,28 @@
 card's store is then filled from. Same arguments, same bytes. The holder is synthetic and every key
 is a test key (``card_emulator.pki``).
 
-Layouts: card-interface.md §4 (JPKI AP), §5 (text AP), §7.1 (住基AP). The files present are exactly
-those ``rules.FILE_RULES`` lists (JPKI 0001 and key 001A only with a signing certificate).
+Layouts: card-interface.md §4 (JPKI AP, here), §5 (text AP, ``card_emulator.text_files``, whose
+names are re-exported here), §6–§8 (``card_emulator.issuance_aps``), §7.1 (住基AP). The files present
+are exactly those ``rules.FILE_RULES`` lists (JPKI 0001 and key 001A only with a signing certificate).
 """
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import Any, Literal, get_args
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from apdu.tlv import Tlv, TlvError, decode_all, decode_tlv, decode_with_offsets, encode_tlv
 from card_emulator.cv import key_id
+from card_emulator.drbg import DeterministicRandom
+from card_emulator.formats import years_before
 from card_emulator.issuance_aps import KEY_REFERENCE, issue_more, pkcs8
 from card_emulator.persona import (
     DEFAULT_ISSUED,
-    DeterministicRandom,
     Persona,
     age_on,
     certificate_expiry,
@@ -39,11 +37,21 @@ from card_emulator.pki import (
     issue_signing_certificate,
     issue_user_auth_certificate,
     test_ca,
-    text_ap_ca_key,
-    text_ap_issuer_key,
     user_auth_subject_cn,
 )
-from card_emulator.rules import CONFIGURABLE_TRIES, AppName, PinName
+from card_emulator.rules import CONFIGURABLE_TRIES, AppName, Location, PinName
+from card_emulator.text_files import (
+    TEXT_AP_CA_KEY_ID,
+    TEXT_AP_ISSUER_KEY_ID,
+    BasicFour,
+    ap_basic_info_file,
+    basic_four_file,
+    cv_certificate_file,
+    integrity_record_file,
+    my_number_file,
+    read_basic_four,
+    verify_integrity_record,
+)
 
 __all__ = [
     "CERT_PRESENT",
@@ -70,7 +78,6 @@ __all__ = [
 ]
 
 Variant = Literal["standard", "under15", "expired"]
-Location = tuple[AppName, int]
 
 EXPIRED_YEARS_AGO = 6  # "expired" variant: issued this long before the given date
 TOKEN_LABEL = b"JPKIAPICCTOKEN2"  # physical My Number Card (card-interface.md §4.2)
@@ -100,16 +107,6 @@ class CardImage:
     # Retry limits that differ from rules.PIN_SPECS (the unpublished ones may be chosen per card).
     max_tries: dict[PinName, int] = field(default_factory=dict)
     mf_objects: dict[int, bytes] = field(default_factory=dict, repr=False)  # GET DATA at MF (§8)
-
-
-@dataclass(frozen=True, slots=True)
-class BasicFour:
-    """基本4情報 as read back from text AP EF 0002."""
-
-    name: str
-    address: str
-    birth_date: str  # YYYYMMDD
-    sex: str
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,164 +161,6 @@ def certificate_availability_file(*, signing: bool, user_auth: bool = True) -> b
 
 
 # ---------------------------------------------------------------------------------------------
-# Text AP files (card-interface.md §5)
-# ---------------------------------------------------------------------------------------------
-
-
-def my_number_file(my_number: str) -> bytes:
-    """EF 0001: ``FF 10 0C`` + 12 ASCII digits + ``FF FF`` filler, 17 bytes (§5.2)."""
-    if len(my_number) != 12 or not my_number.isascii() or not my_number.isdigit():
-        raise ValueError("a My Number is 12 ASCII digits")
-    return encode_tlv(0xFF10, my_number.encode("ascii")) + b"\xff\xff"
-
-
-def basic_four_file(name: str, address: str, birth_date: date | str, sex: str) -> bytes:
-    """EF 0002: ``FF20`` { DF21 offset table, DF22 name, DF23 address, DF24 birth, DF25 sex } (§5.3).
-
-    The offsets in DF21 count from the first byte of the file; the outer length is minimal
-    (``81 xx`` from 128 bytes), a choice the card's own convention does not settle (§5.3).
-    """
-    birth = birth_date if isinstance(birth_date, str) else f"{birth_date:%Y%m%d}"
-    if len(birth) != 8 or not birth.isascii() or not birth.isdigit():
-        raise ValueError("birth date must be 8 ASCII digits YYYYMMDD")
-    fields = [
-        encode_tlv(0xDF22, name.encode("utf-8")),
-        encode_tlv(0xDF23, address.encode("utf-8")),
-        encode_tlv(0xDF24, birth.encode("ascii")),
-        encode_tlv(0xDF25, sex.encode("ascii")),
-    ]
-    table_size = 3 + 8  # DF 21 08 + 4 × u16
-    inner_size = table_size + sum(len(f) for f in fields)
-    outer_header = Tlv(0xFF20, bytes(inner_size)).header_size
-    offsets, position = [], outer_header + table_size
-    for f in fields:
-        offsets.append(position)
-        position += len(f)
-    table = encode_tlv(0xDF21, struct.pack(">4H", *offsets))
-    return encode_tlv(0xFF20, table + b"".join(fields))
-
-
-def _basic_four_signed_span(ef0002: bytes) -> bytes:
-    """The outer value of EF 0002 from the start of DF22 to the end of DF25 (§5.4)."""
-    outer, _ = decode_tlv(ef0002)
-    if outer.tag != 0xFF20:
-        raise TlvError(f"EF 0002 starts with tag {outer.tag:X}, not FF20")
-    positions = {
-        tlv.tag: (start, start + tlv.size) for start, tlv in decode_with_offsets(outer.value)
-    }
-    if 0xDF22 not in positions or 0xDF25 not in positions:
-        raise TlvError("EF 0002 lacks DF22 or DF25")
-    return outer.value[positions[0xDF22][0] : positions[0xDF25][1]]
-
-
-def read_basic_four(ef0002: bytes) -> BasicFour:
-    """Parse EF 0002 and check its DF21 offset table; raises ValueError if it is inconsistent."""
-    outer, _ = decode_tlv(ef0002)
-    base = outer.header_size
-    items = decode_with_offsets(outer.value)
-    by_tag = {tlv.tag: (base + start, tlv) for start, tlv in items}
-    table = by_tag.get(0xDF21)
-    if outer.tag != 0xFF20 or table is None or len(table[1].value) != 8:
-        raise ValueError("EF 0002 is not FF20 with an 8-byte DF21 offset table")
-    declared = struct.unpack(">4H", table[1].value)
-    tags = (0xDF22, 0xDF23, 0xDF24, 0xDF25)
-    for tag, offset in zip(tags, declared, strict=True):
-        if tag not in by_tag or by_tag[tag][0] != offset:
-            raise ValueError(f"DF21 offset of {tag:X} is {offset}, the object is elsewhere")
-    name, address, birth, sex = (by_tag[t][1].value for t in tags)
-    return BasicFour(name.decode(), address.decode(), birth.decode("ascii"), sex.decode("ascii"))
-
-
-def integrity_record_file(
-    ef0001: bytes, ef0002: bytes, key: rsa.RSAPrivateKey | None = None
-) -> bytes:
-    """EF 0003, 336 bytes: ``FF30 82 01 4B`` { DF31 SHA-256(EF 0001), DF32 SHA-256(DF22…DF25),
-    DF33 PKCS#1 v1.5 SHA-256 signature over the DF31‖DF32 objects } (§5.4)."""
-    signer = key if key is not None else text_ap_issuer_key()
-    df31 = encode_tlv(0xDF31, hashlib.sha256(ef0001).digest())
-    df32 = encode_tlv(0xDF32, hashlib.sha256(_basic_four_signed_span(ef0002)).digest())
-    signature = signer.sign(df31 + df32, padding.PKCS1v15(), hashes.SHA256())
-    return encode_tlv(0xFF30, df31 + df32 + encode_tlv(0xDF33, signature), length_size=3)
-
-
-# Test hierarchy ids start with 6 (production 5): 6000033 = test 券面入力補助AP CA (§5.5). The
-# certified key's id is our choice (EF 0005 DF42 holds an "x000034" id on cards).
-TEXT_AP_CA_KEY_ID = key_id("6000033")
-TEXT_AP_ISSUER_KEY_ID = key_id("6000034")
-
-
-def _card_public_key(public_key: rsa.RSAPublicKey) -> bytes:
-    """``90`` exponent ‖ ``91`` modulus, the card's RSA public key encoding (§5.5)."""
-    numbers = public_key.public_numbers()
-    exponent = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
-    modulus = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
-    return encode_tlv(0x90, exponent) + encode_tlv(0x91, modulus)
-
-
-@cache
-def cv_certificate_file() -> bytes:
-    """EF 0004, 568 bytes: ``7F21`` { ``5F4E`` CA key id ‖ key id ‖ public key, ``5F37``
-    signature by the test CA key over the 297-byte body } (§5.5). The same on every card: built
-    once per process."""
-    body = (
-        TEXT_AP_CA_KEY_ID
-        + TEXT_AP_ISSUER_KEY_ID
-        + _card_public_key(text_ap_issuer_key().public_key())
-    )
-    signature = text_ap_ca_key().sign(body, padding.PKCS1v15(), hashes.SHA256())
-    return encode_tlv(0x7F21, encode_tlv(0x5F4E, body) + encode_tlv(0x5F37, signature))
-
-
-def ap_basic_info_file() -> bytes:
-    """EF 0005: ``FF40`` { DF41 ``01 03 0E 01``, DF42 key id, DF43 32 bytes + 96 × FF } (§5.5).
-
-    ``82 hh ll`` lengths for FF40 and DF43, as a client test implies (``FF 40 82 00 9F``).
-    """
-    opaque = hashlib.sha256(b"mynacard TEST text AP basic info").digest() + b"\xff" * 96
-    value = (
-        encode_tlv(0xDF41, bytes([0x01, 0x03, 0x0E, 0x01]))
-        + encode_tlv(0xDF42, TEXT_AP_ISSUER_KEY_ID)
-        + encode_tlv(0xDF43, opaque, length_size=3)
-    )
-    return encode_tlv(0xFF40, value, length_size=3)
-
-
-def _cv_certified_key(ef0004: bytes) -> rsa.RSAPublicKey:
-    """The key certified by EF 0004, after checking the CV signature against the test CA key."""
-    outer, _ = decode_tlv(ef0004)
-    parts = {tlv.tag: tlv.value for tlv in outer.children()}
-    body, signature = parts[0x5F4E], parts[0x5F37]
-    text_ap_ca_key().public_key().verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
-    key_parts = {tlv.tag: tlv.value for tlv in decode_all(body[32:])}
-    e = int.from_bytes(key_parts[0x90], "big")
-    n = int.from_bytes(key_parts[0x91], "big")
-    return rsa.RSAPublicNumbers(e, n).public_key()
-
-
-def verify_integrity_record(files: Mapping[Location, bytes]) -> bool:
-    """True if text AP EF 0003 matches EF 0001/0002 and its signature verifies with the key that
-    EF 0004 certifies (and EF 0004 verifies against the test CA key)."""
-    try:
-        record, _ = decode_tlv(files[(_T, 0x0003)])
-        if record.tag != 0xFF30:
-            return False
-        items = {tlv.tag: tlv for tlv in record.children()}
-        df31, df32, df33 = items[0xDF31], items[0xDF32], items[0xDF33]
-        if df31.value != hashlib.sha256(files[(_T, 0x0001)]).digest():
-            return False
-        span = _basic_four_signed_span(files[(_T, 0x0002)])
-        if df32.value != hashlib.sha256(span).digest():
-            return False
-        key = _cv_certified_key(files[(_T, 0x0004)])
-        key.verify(
-            df33.value, df31.to_bytes() + df32.to_bytes(), padding.PKCS1v15(), hashes.SHA256()
-        )
-    except (KeyError, ValueError, InvalidSignature):  # TlvError is a ValueError
-        return False
-    return True
-
-
-# ---------------------------------------------------------------------------------------------
 # 住基AP (card-interface.md §7.1)
 # ---------------------------------------------------------------------------------------------
 
@@ -340,13 +179,6 @@ _pkcs8 = pkcs8
 def _der(certificate: Any) -> bytes:
     data: bytes = certificate.public_bytes(serialization.Encoding.DER)
     return data
-
-
-def _years_before(d: date, years: int) -> date:
-    try:
-        return d.replace(year=d.year - years)
-    except ValueError:  # 29 February
-        return date(d.year - years, 2, 28)
 
 
 def _card_key(seed: int, purpose: str) -> rsa.RSAPrivateKey:
@@ -397,7 +229,7 @@ def issue_card(
 
     if variant == "under15":
         overrides.setdefault("birth_date", _under15_birth_date(seed, now))
-    card_issued = _years_before(now, EXPIRED_YEARS_AGO) if variant == "expired" else now
+    card_issued = years_before(now, EXPIRED_YEARS_AGO) if variant == "expired" else now
     persona = generate_persona(seed, issued=card_issued, **overrides)
     if variant == "under15" and age_on(persona, card_issued) >= 15:
         raise ValueError("variant 'under15' needs a holder under 15 on the issuance date")

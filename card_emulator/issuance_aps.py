@@ -13,30 +13,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from card_emulator import face_cache
 from card_emulator.cv import (
     SURFACE_CA_KEY_ID,
     SURFACE_ISSUER_KEY_ID,
-    card_public_key,
-    card_tlv,
     cv_certificate,
     key_id,
     surface_ca_key,
     surface_issuer_key,
 )
+from card_emulator.drbg import DeterministicRandom
+from card_emulator.formats import era_yymmdd
 from card_emulator.mf import card_info_record, mf_objects
-from card_emulator.persona import DeterministicRandom, Persona, era_yymmdd, verification_code_b
+from card_emulator.persona import Persona, verification_code_b
 from card_emulator.pki import text_ap_issuer_key
-from card_emulator.rules import SESSION_KEY_LOCATION, AppName, PinName
+from card_emulator.rules import SESSION_KEY_LOCATION, AppName, Location, PinName
 from card_emulator.surface import (
     age_record_file,
     ap_basic_info_file,
     card_face_file,
     my_number_image_file,
 )
+from card_emulator.text_files import session_key_file, signed_public_key_file
 
 __all__ = [
     "KEY_REFERENCE",
@@ -49,7 +50,6 @@ __all__ = [
     "surface_cv_certificate",
 ]
 
-Location = tuple[AppName, int]
 # 住基AP and 共通AP EF 0002: one 16-byte key reference, meaning not public; a TEST id (our choice).
 KEY_REFERENCE = key_id("6000011")
 UNKNOWN_FILLER = b"\xff" * 16  # text EF 0008 on cards; 券面AP EF 0006 (unknown: our choice)
@@ -65,20 +65,6 @@ class IssuedParts:
     keys: dict[Location, rsa.RSAPrivateKey] = field(default_factory=dict)
     pins: dict[PinName, str] = field(default_factory=dict)
     mf_objects: dict[int, bytes] = field(default_factory=dict)
-
-
-def session_key_file(public_key: rsa.RSAPublicKey) -> bytes:
-    """Text AP EF 0006: ``A1 82 01 09 { 90 exponent, 91 modulus }``, the key SET SESSION KEY's
-    cryptogram is encrypted to (§5.5, §5.7)."""
-    return card_tlv(0xA1, card_public_key(public_key))
-
-
-def signed_public_key_file(public_key: rsa.RSAPublicKey, issuer: rsa.RSAPrivateKey) -> bytes:
-    """Text AP EF 0007: ``FF50 82 02 13 { DF51 key of 0013, DF52 issuer signature }``; DF52 is
-    PKCS#1 v1.5 SHA-256 over the DF51 object, by the key EF 0004 certifies (§5.5)."""
-    df51 = card_tlv(0xDF51, card_public_key(public_key))
-    signature = issuer.sign(df51, padding.PKCS1v15(), hashes.SHA256())
-    return card_tlv(0xFF50, df51 + card_tlv(0xDF52, signature))
 
 
 @cache

@@ -5,7 +5,9 @@ same issuance date always give the same person, on every platform and Python ver
 come from :class:`DeterministicRandom` (SHA-256 in counter mode), never from the wall clock.
 
 Sources: ``shared/spec/card-interface.md`` §5.3 (name and address form), §5.6 (照合番号B), §11
-(number formats, My Number check digit), ``shared/spec/pin-rules.md`` §1 (PIN formats).
+(number formats, My Number check digit), ``shared/spec/pin-rules.md`` §1 (PIN formats). The stream
+is ``card_emulator.drbg``, the number and date formats ``card_emulator.formats`` (both re-exported
+here, their former home).
 """
 
 from __future__ import annotations
@@ -13,12 +15,24 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Any
 
+from card_emulator.drbg import DeterministicRandom
+from card_emulator.formats import (
+    Era,
+    age_in_years,
+    card_expiry_for,
+    era_code,
+    era_of,
+    era_yymmdd,
+    full_width_digits,
+    is_valid_my_number,
+    my_number_check_digit,
+    nth_birthday_after,
+    san_birth_date,
+)
 from card_emulator.rules import PIN_SPECS, PinName
 
 __all__ = [
@@ -44,219 +58,6 @@ __all__ = [
 
 # A fixed issuance date for reproducible cards; never the wall clock.
 DEFAULT_ISSUED = date(2026, 4, 1)
-
-_T = TypeVar("_T")
-
-
-# ---------------------------------------------------------------------------------------------
-# Deterministic randomness
-# ---------------------------------------------------------------------------------------------
-
-
-class DeterministicRandom:
-    """A byte stream fixed by its label: SHA-256(key ‖ counter), key = SHA-256 of the label.
-
-    Unlike :mod:`random`, its output is defined here and cannot change with the Python version.
-    For test data only: it is predictable by design.
-    """
-
-    __slots__ = ("_buffer", "_counter", "_key")
-
-    def __init__(self, *label: bytes | str | int) -> None:
-        digest = hashlib.sha256(b"mynacard-test-drbg-v1")
-        for part in label:
-            if isinstance(part, bytes):
-                kind, raw = b"b", part
-            elif isinstance(part, str):
-                kind, raw = b"s", part.encode()
-            else:
-                kind, raw = b"i", str(int(part)).encode()
-            digest.update(kind + len(raw).to_bytes(4, "big") + raw)
-        self._key = digest.digest()
-        self._counter = 0
-        self._buffer = b""
-
-    def _blocks(self, first: int, end: int) -> bytes:
-        """Blocks ``first`` … ``end - 1`` of the stream: SHA-256(key ‖ counter as 8 bytes)."""
-        key, sha256 = self._key, hashlib.sha256
-        return b"".join([sha256(key + i.to_bytes(8, "big")).digest() for i in range(first, end)])
-
-    def bytes_at(self, offset: int, n: int) -> bytes:
-        """The ``n`` bytes at ``offset`` of the stream, without moving it (counter mode allows it).
-
-        ``bytes_at(r.position, n)`` is what ``r.bytes(n)`` would return. ValueError if negative.
-        """
-        if offset < 0 or n < 0:
-            raise ValueError("offset and n must not be negative")
-        first = offset // 32
-        blocks = self._blocks(first, (offset + n + 31) // 32)
-        start = offset - first * 32
-        return blocks[start : start + n]
-
-    def bytes(self, n: int) -> bytes:
-        """The next ``n`` bytes of the stream."""
-        buffer = self._buffer
-        if len(buffer) < n:  # the blocks still needed, in one go
-            first = self._counter
-            self._counter = first + (n - len(buffer) + 31) // 32
-            buffer += self._blocks(first, self._counter)
-        self._buffer = buffer[n:]
-        return buffer[:n]
-
-    @property
-    def position(self) -> int:
-        """How many bytes have been taken from the stream so far."""
-        return self._counter * 32 - len(self._buffer)
-
-    def below(self, n: int) -> int:
-        """A uniform integer in ``[0, n)`` (rejection sampling, no modulo bias)."""
-        if n <= 0:
-            raise ValueError("below() needs a positive bound")
-        bits = (n - 1).bit_length()
-        nbytes = max(1, (bits + 7) // 8)
-        while True:
-            value = int.from_bytes(self.bytes(nbytes), "big") >> (nbytes * 8 - bits)
-            if value < n:
-                return value
-
-    def randint(self, low: int, high: int) -> int:
-        """A uniform integer in ``[low, high]``."""
-        return low + self.below(high - low + 1)
-
-    def choice(self, items: Sequence[_T]) -> _T:
-        return items[self.below(len(items))]
-
-    def digits(self, n: int) -> str:
-        return "".join(str(self.below(10)) for _ in range(n))
-
-
-# ---------------------------------------------------------------------------------------------
-# Number formats (card-interface.md §11)
-# ---------------------------------------------------------------------------------------------
-
-_MY_NUMBER_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-
-
-def my_number_check_digit(d11: str) -> int:
-    """Check digit of an 11-digit My Number body (総務省令第85号 第5条, card-interface.md §11.1)."""
-    if re.fullmatch(r"[0-9]{11}", d11) is None:
-        raise ValueError("a My Number body is exactly 11 ASCII digits")
-    remainder = sum(w * int(c) for w, c in zip(_MY_NUMBER_WEIGHTS, d11, strict=True)) % 11
-    return 0 if remainder <= 1 else 11 - remainder
-
-
-def is_valid_my_number(s: str) -> bool:
-    """True for 12 ASCII digits whose last digit is the check digit of the first 11."""
-    if re.fullmatch(r"[0-9]{12}", s) is None:
-        return False
-    return my_number_check_digit(s[:11]) == int(s[11])
-
-
-_FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
-
-
-def full_width_digits(text: str) -> str:
-    """ASCII digits and hyphens to their full-width forms, as addresses are written (§5.3)."""
-    return text.translate(_FULL_WIDTH)
-
-
-# ---------------------------------------------------------------------------------------------
-# Japanese eras (card-interface.md §11.3)
-# ---------------------------------------------------------------------------------------------
-
-
-class Era(IntEnum):
-    """Era codes as written in the signing certificate's birth date (EYYYYMMDD)."""
-
-    MEIJI = 1  # 明治
-    TAISHO = 2  # 大正
-    SHOWA = 3  # 昭和
-    HEISEI = 4  # 平成
-    REIWA = 5  # 令和
-
-    @property
-    def name_ja(self) -> str:
-        return _ERA_NAMES_JA[self]
-
-
-_ERA_NAMES_JA = {
-    Era.MEIJI: "明治",
-    Era.TAISHO: "大正",
-    Era.SHOWA: "昭和",
-    Era.HEISEI: "平成",
-    Era.REIWA: "令和",
-}
-
-# First day of each era, newest first. 明治 from 1868-01-25, the Gregorian date of 明治元年1月1日.
-_ERA_STARTS: tuple[tuple[date, Era], ...] = (
-    (date(2019, 5, 1), Era.REIWA),
-    (date(1989, 1, 8), Era.HEISEI),
-    (date(1926, 12, 25), Era.SHOWA),
-    (date(1912, 7, 30), Era.TAISHO),
-    (date(1868, 1, 25), Era.MEIJI),
-)
-
-
-def era_of(d: date) -> tuple[Era, int]:
-    """The era a date falls in and the year within it (元年 = 1)."""
-    for start, era in _ERA_STARTS:
-        if d >= start:
-            return era, d.year - start.year + 1
-    raise ValueError(f"{d.isoformat()} is before the Meiji era (1868-01-25)")
-
-
-def era_code(d: date) -> int:
-    """1 明治, 2 大正, 3 昭和, 4 平成, 5 令和."""
-    return int(era_of(d)[0])
-
-
-def era_yymmdd(d: date) -> str:
-    """Era year, month, day as 6 digits: 1980-02-17 (昭和55) → ``"550217"`` (§5.6)."""
-    _, year = era_of(d)
-    if year > 99:
-        raise ValueError(f"era year {year} of {d.isoformat()} does not fit in two digits")
-    return f"{year:02d}{d.month:02d}{d.day:02d}"
-
-
-def san_birth_date(d: date) -> str:
-    """Birth date as the signing certificate writes it: era digit + Gregorian YYYYMMDD (§11.3)."""
-    return f"{era_code(d)}{d.year:04d}{d.month:02d}{d.day:02d}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Birthdays, card and certificate expiry
-# ---------------------------------------------------------------------------------------------
-
-
-def _birthday_in(year: int, birth: date) -> date:
-    try:
-        return birth.replace(year=year)
-    except ValueError:  # born on 29 February, a common year: 28 February
-        return date(year, 2, 28)
-
-
-def _age(birth: date, on: date) -> int:
-    years = on.year - birth.year
-    return years - 1 if (on.month, on.day) < (birth.month, birth.day) else years
-
-
-def nth_birthday_after(birth: date, after: date, n: int) -> date:
-    """The holder's n-th birthday strictly after ``after`` (n ≥ 1)."""
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    first = _birthday_in(after.year, birth)
-    first_year = after.year if first > after else after.year + 1
-    return _birthday_in(first_year + n - 1, birth)
-
-
-def card_expiry_for(birth: date, issued: date) -> date:
-    """Card expiry: the 10th birthday after issuance from 18 on, else the 5th."""
-    return nth_birthday_after(birth, issued, 10 if _age(birth, issued) >= 18 else 5)
-
-
-# ---------------------------------------------------------------------------------------------
-# Values
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -404,7 +205,7 @@ def verification_code_b(p: Persona) -> str:
 
 def age_on(p: Persona, d: date) -> int:
     """Age in full years on ``d`` (a year is added on the birthday)."""
-    return _age(p.birth_date, d)
+    return age_in_years(p.birth_date, d)
 
 
 def certificate_expiry(p: Persona) -> date:

@@ -27,7 +27,9 @@ from cryptography.x509.oid import NameOID
 
 from apdu.tlv import encode_tlv
 from card_emulator import key_cache
-from card_emulator.persona import DeterministicRandom, Persona, san_birth_date
+from card_emulator.drbg import DeterministicRandom
+from card_emulator.formats import san_birth_date
+from card_emulator.persona import Persona
 from card_emulator.rsa_keys import KeyWitness, rebuild_key
 
 __all__ = [

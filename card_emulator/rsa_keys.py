@@ -37,7 +37,7 @@ from functools import cache
 import gmpy2
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from card_emulator.persona import DeterministicRandom
+from card_emulator.drbg import DeterministicRandom
 
 __all__ = [
     "KEY_BITS",

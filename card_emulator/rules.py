@@ -4,6 +4,9 @@ The card enforces these tables, and the teaching commands, the README tables and
 are rendered from them, so the card and its documentation cannot disagree.
 
 Sources: ``shared/spec/card-interface.md`` (§ numbers below) and ``shared/spec/pin-rules.md``.
+
+Why this module is past ~400 lines: it is tables — one row per file, PIN and rule of every
+application — kept in one place on purpose, so that one reading shows every rule the card enforces.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ class AppName(StrEnum):
     SURFACE = "surface"  # 券面事項確認AP (card-surface AP)
     COMMON = "common"  # 共通カードAP (本人確認業務用)
 
+
+# Where an EF or key lives on the card: its application and FID (card-interface.md §2.1).
+Location = tuple[AppName, int]
 
 # Application identifiers (card-interface.md §3)
 APP_AIDS: dict[AppName, bytes] = {

@@ -18,22 +18,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from card_emulator.armed_faults import ArmedFault, ArmedPlan
 from card_emulator.card import Card
 from card_emulator.errors import EmulatorError
-from card_emulator.faults import (
-    Corrupt,
-    Fault,
-    FaultPlan,
-    ForceStatus,
-    Latency,
-    RemoveCard,
-    Tear,
-    Truncate,
-    matches,
-)
+from card_emulator.faults import Corrupt, Fault, FaultPlan, ForceStatus, RemoveCard, Tear, Truncate
 from card_emulator.rules import PIN_SPECS, AppName, PinName
 from card_emulator.trace import Exchange, TraceSink
 
@@ -64,17 +54,6 @@ class _PowerLost(BaseException):
     exception is a bug" boundary (``Card.transmit``) does not answer it with 6F00."""
 
 
-@dataclass(slots=True)
-class _Armed:
-    fault: Fault
-    index: int  # position in the plan, for the trace
-    remaining: int | None  # how many more times it may fire (None: always)
-    seen: int = 0  # exchanges since it was armed (RemoveCard.after)
-
-    def describe(self, **extra: Any) -> dict[str, Any]:
-        return {**self.fault.to_json(), "rule": self.index, **extra}
-
-
 class Slot:
     """A reader slot holding ``card``, with ``faults`` applied (a :class:`FaultPlan` or a list).
 
@@ -97,10 +76,9 @@ class Slot:
         self._failed_attempts = 0
         self._reinsert_after: int | None = None
         self.insertions = 0  # how many times the card was put back: readers compare it
-        self._plan = FaultPlan()
-        self._armed: list[_Armed] = []
+        self._faults = ArmedPlan()
         self._captured: Exchange | None = None
-        self._tear: _Armed | None = None
+        self._tear: ArmedFault | None = None
         self._app: AppName | None = None
         self._fid: int | None = None
         self._torn_pin: PinName | None = None
@@ -124,28 +102,21 @@ class Slot:
     @property
     def faults(self) -> FaultPlan:
         """The plan last set (faults that already fired included)."""
-        return self._plan
+        return self._faults.plan
 
     def set_faults(self, faults: FaultPlan | Iterable[Fault] | None) -> None:
         """Replace the plan and re-arm every fault (counts start again); a ``faults`` event."""
-        plan = FaultPlan.of(faults)
+        armed = ArmedPlan(faults)
         with self._lock:
-            self._plan = plan
-            self._armed = [
-                _Armed(f, i, getattr(f, "times", 1) if not isinstance(f, Latency) else None)
-                for i, f in enumerate(plan.faults)
-            ]
-            self._emit_event("faults", plan=plan.to_json())
+            self._faults = armed
+            self._emit_event("faults", plan=armed.plan.to_json())
             self._after_answer()  # RemoveCard(after=0): out at once
 
     def add_fault(self, fault: Fault) -> None:
         """Arm one more fault, keeping the others as they are."""
         with self._lock:
-            self._plan = FaultPlan((*self._plan.faults, fault))
-            index = len(self._plan.faults) - 1
-            times = None if isinstance(fault, Latency) else getattr(fault, "times", 1)
-            self._armed.append(_Armed(fault, index, times))
-            self._emit_event("faults", plan=self._plan.to_json(), added=fault.to_json())
+            self._faults.add(fault)
+            self._emit_event("faults", plan=self._faults.plan.to_json(), added=fault.to_json())
             self._after_answer()
 
     def clear_faults(self) -> None:
@@ -253,33 +224,32 @@ class Slot:
                 if not self._present:
                     self._emit_exchange(self._synthetic(apdu, b""), error="removed")
                     raise CardRemovedError("no card in the slot")
-            for armed in self._armed:
-                armed.seen += 1
-            removal = self._first(RemoveCard, apdu)
+            self._faults.count_exchange()
+            removal = self._faults.first(RemoveCard, apdu)
             if removal is not None and isinstance(removal.fault, RemoveCard):
-                applied = [self._fire(removal)]
+                applied = [removal.fire()]
                 self._emit_exchange(self._synthetic(apdu, b""), faults=applied, error="removed")
                 self._remove(removal.fault.reinsert_after, applied)
                 raise CardRemovedError("the card was removed at this command")
-            forced = self._first(ForceStatus, apdu)
+            forced = self._faults.first(ForceStatus, apdu)
             if forced is not None:
                 return self._forced(apdu, forced)
             return self._through_card(apdu)
 
     # -- the exchange, step by step ------------------------------------------------------------
 
-    def _forced(self, apdu: bytes, armed: _Armed) -> bytes:
+    def _forced(self, apdu: bytes, armed: ArmedFault) -> bytes:
         fault = armed.fault
         assert isinstance(fault, ForceStatus)
         response = fault.data + fault.sw.to_bytes(2, "big")
-        applied = [self._fire(armed)]
+        applied = [armed.fire()]
         applied += self._delay(apdu, response)
         self._emit_exchange(self._synthetic(apdu, response), faults=applied)
         self._after_answer()
         return response
 
     def _through_card(self, apdu: bytes) -> bytes:
-        self._tear = self._first(Tear, apdu)
+        self._tear = self._faults.first(Tear, apdu)
         self._captured = None
         try:
             response = self._card.transmit(apdu)
@@ -290,16 +260,16 @@ class Slot:
         exchange = self._captured or self._synthetic(apdu, response)
         applied: list[dict[str, Any]] = []
         delivered = response
-        truncate = self._first(Truncate, apdu)
+        truncate = self._faults.first(Truncate, apdu)
         if truncate is not None and isinstance(truncate.fault, Truncate):
             delivered = delivered[: truncate.fault.keep]
-            applied.append(self._fire(truncate))
-        corrupt = self._first(Corrupt, apdu)
+            applied.append(truncate.fire())
+        corrupt = self._faults.first(Corrupt, apdu)
         if corrupt is not None:
             fault = corrupt.fault
             assert isinstance(fault, Corrupt)
             delivered = fault.apply(delivered)
-            applied.append(self._fire(corrupt))
+            applied.append(corrupt.fire())
         applied += self._delay(apdu, response)
         self._emit_exchange(
             exchange, response=delivered if delivered != response else None, faults=applied
@@ -310,7 +280,7 @@ class Slot:
     def _torn(self, apdu: bytes) -> bytes:
         armed = self._tear
         assert armed is not None and isinstance(armed.fault, Tear)
-        applied = [self._fire(armed)]
+        applied = [armed.fire()]
         pin = self._torn_pin
         tries = self._card.issuer.pin_status(pin).remaining if pin else None
         exchange = Exchange(
@@ -330,46 +300,18 @@ class Slot:
 
     def _after_answer(self) -> None:
         """Pull the card out when a ``RemoveCard(after=N)`` has seen its N exchanges."""
-        for armed in self._armed:
-            fault = armed.fault
-            if (
-                isinstance(fault, RemoveCard)
-                and fault.after is not None
-                and armed.remaining
-                and armed.seen >= fault.after
-            ):
-                applied = [self._fire(armed)]
-                self._remove(fault.reinsert_after, applied)
-                return
+        armed = self._faults.removal_due()
+        if armed is not None and isinstance(armed.fault, RemoveCard):
+            self._remove(armed.fault.reinsert_after, [armed.fire()])
 
     def _delay(self, apdu: bytes, response: bytes) -> list[dict[str, Any]]:
         applied = []
-        for armed in self._armed:
-            if isinstance(armed.fault, Latency):
-                ms = armed.fault.delay_ms(apdu, response, self._card.atr)
-                if ms > 0:
-                    self._sleep(ms / 1000)
-                applied.append(armed.describe(waited_ms=round(ms, 3)))
+        for armed, latency in self._faults.latencies():
+            ms = latency.delay_ms(apdu, response, self._card.atr)
+            if ms > 0:
+                self._sleep(ms / 1000)
+            applied.append(armed.describe(waited_ms=round(ms, 3)))
         return applied
-
-    def _first(self, kind: type[Fault], apdu: bytes) -> _Armed | None:
-        """The first armed fault of ``kind`` that may still fire and whose pattern matches."""
-        for armed in self._armed:
-            fault = armed.fault
-            if not isinstance(fault, kind) or armed.remaining == 0:
-                continue
-            pattern = getattr(fault, "match", "")
-            if pattern is None:  # RemoveCard(after=N): not a command pattern
-                continue
-            if matches(pattern, apdu):
-                return armed
-        return None
-
-    @staticmethod
-    def _fire(armed: _Armed) -> dict[str, Any]:
-        if armed.remaining is not None:
-            armed.remaining -= 1
-        return armed.describe()
 
     # -- the card's side -----------------------------------------------------------------------
 
@@ -434,4 +376,4 @@ class Slot:
 
     def __repr__(self) -> str:
         state = "present" if self._present else "out"
-        return f"Slot({state}, {len(self._plan.faults)} fault(s))"
+        return f"Slot({state}, {len(self._faults.plan.faults)} fault(s))"

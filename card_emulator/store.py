@@ -24,7 +24,6 @@ is and switched to WAL mode, once.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import threading
@@ -41,9 +40,10 @@ from card_emulator.cardfile import (
     load_pin_rows,
     one_line,
 )
-from card_emulator.errors import CardFileError, CardInUseError, CardStorageError
+from card_emulator.errors import CardFileError, CardStorageError
+from card_emulator.file_access import lock_file, sync_directory, usable
 from card_emulator.pin import PinRecord
-from card_emulator.rules import AppName, PinName
+from card_emulator.rules import AppName, Location, PinName
 from card_emulator.seal import CARD_ID_BYTES, PinRow, content_digest, max_serial, state_digest
 
 # Format 1, then the columns and the table format 2 added: a new card and a migrated one end up
@@ -68,7 +68,7 @@ ALTER TABLE pins ADD COLUMN seal BLOB NOT NULL DEFAULT x'';
 CREATE TABLE seal (card_id BLOB NOT NULL, content BLOB NOT NULL);
 """
 
-Location = tuple[AppName, int]
+
 Mode = Literal["wal", "rollback", "memory"]
 
 
@@ -130,7 +130,7 @@ class CardStore:
                 os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             except FileExistsError:
                 raise CardFileError(f"{target}: already exists") from None
-            lock = _lock_file(target, target)
+            lock = lock_file(target, target)
             db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
             store = cls(db, target, lock, "wal")
             store._pragmas()
@@ -167,7 +167,7 @@ class CardStore:
             store._seal(os.urandom(CARD_ID_BYTES))
         if store.path is not None:
             store._checkpoint("TRUNCATE")
-            _sync_directory(store.path.parent)
+            sync_directory(store.path.parent)
         return store
 
     @classmethod
@@ -183,8 +183,8 @@ class CardStore:
         refuses is closed, the transaction rolled back, and the file left as it was).
         """
         target = Path(path)
-        resolved = _usable(target)
-        lock = _lock_file(resolved, target)
+        resolved = usable(target)
+        lock = lock_file(resolved, target)
         db: sqlite3.Connection | None = None
         try:
             state = inspect(resolved, target)
@@ -395,46 +395,3 @@ class CardStore:
                     f"{where}: the card's memory could not be written ({one_line(error)})"
                 )
                 raise CardStorageError(self._failed) from None
-
-
-def _usable(target: Path) -> Path:
-    """The resolved card file, if it can be read and written (with its directory: -wal files)."""
-    if not target.exists():
-        if target.is_symlink():
-            raise CardFileError(f"{target}: a symbolic link to nothing")
-        raise CardFileError(f"{target}: no such card file (create one with `mynacard init`)")
-    resolved = target.resolve()
-    if not resolved.is_file():
-        raise CardFileError(f"{target}: not a regular file")
-    if not os.access(resolved, os.R_OK):
-        raise CardFileError(f"{target}: cannot be read (permission denied)")
-    # Counters are written on every VERIFY: a card that cannot be written is not one we can use.
-    if not os.access(resolved, os.W_OK):
-        raise CardFileError(f"{target}: cannot be written ({resolved} is read-only)")
-    if not os.access(resolved.parent, os.W_OK | os.X_OK):
-        raise CardFileError(
-            f"{target}: cannot be written (its directory {resolved.parent} is read-only)"
-        )
-    return resolved
-
-
-def _lock_file(path: Path, shown: Path) -> IO[bytes]:
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - held open for the card's lifetime
-    except OSError as error:
-        raise CardFileError(f"{shown}: cannot be read ({error.strerror})") from None
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise CardInUseError(f"{shown}: the card is in use by another process") from None
-    return handle
-
-
-def _sync_directory(folder: Path) -> None:
-    """A new file's name is durable only once its directory is."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -113,7 +113,7 @@ def test_transmit_never_raises_on_a_bug(card: Card, monkeypatch: pytest.MonkeyPa
     def broken(*args: object) -> bytes:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(Card, "_select", broken)
+    monkeypatch.setattr("card_emulator.card.select", broken)
     assert card.transmit(bytes.fromhex(JPKI)) == b"\x6f\x00"
 
 

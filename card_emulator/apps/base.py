@@ -55,6 +55,17 @@ class Session:
     pending: bytes = b""  # response bytes waiting for GET RESPONSE (61xx)
     sm: SmSession | None = None  # secure messaging, text AP only (card-interface.md §5.7)
 
+    def restart(self, app: AppName | None) -> None:
+        """A DF selected by name: ``app`` (None: the issuer security domain) with nothing else —
+        no EF, nothing verified, no SM session, nothing waiting (§2.1). In place, equal to
+        ``Session(app=app)``, so whoever holds this session (the card, a ``steering.Contact``)
+        sees it."""
+        self.app = app
+        self.ef = None
+        self.verified = set()
+        self.pending = b""
+        self.sm = None
+
 
 @dataclass(slots=True)
 class Note:

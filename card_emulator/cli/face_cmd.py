@@ -53,7 +53,7 @@ def face(
     from card_emulator.cli.card_cmds import card_path_or_default
     from card_emulator.cv import SURFACE_CA_KEY_ID, parse_cv_certificate, surface_ca_key
     from card_emulator.face_draw import draw_card_face, png
-    from card_emulator.persona import era_yymmdd
+    from card_emulator.formats import era_yymmdd
     from card_emulator.surface import read_card_face
 
     code = code.strip().upper()

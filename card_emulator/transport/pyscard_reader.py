@@ -13,6 +13,10 @@ handle, ``NoCardException`` on connect while the card is out, a new connection a
 
 pyscard is optional (the ``pcsc`` extra): it is imported on first use, and its absence is reported
 as :class:`PyscardUnavailableError`.
+
+Why this module is past ~400 lines: the pyscard subclasses (reader, connection, reader group) can
+only be defined once pyscard is imported, so they are defined together in one function, beside the
+registry of open readers they share; split, each part would import the others' internals.
 """
 
 from __future__ import annotations
