@@ -40,7 +40,6 @@ from card_emulator.seal import (
     chain_problem,
     content_digest,
     follows,
-    state_digest,
 )
 
 APPLICATION_ID = 0x4D594E41  # "MYNA": tells our card files from other SQLite databases
@@ -70,10 +69,6 @@ class CardState:
         if self.format == LEGACY_FORMAT:
             return self.dump == other.dump
         return (self.card_id, self.content, self.pins) == (other.card_id, other.content, other.pins)
-
-    @property
-    def pin_state(self) -> bytes:
-        return state_digest(self.card_id, self.pins)
 
     def dump_tables(self) -> list[str]:
         return [table for table, _ in self.dump]

@@ -32,6 +32,7 @@ from card_emulator.persona import (
     generate_persona,
     verification_code_b,
 )
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.pki import (
     deterministic_rsa_key,
     issue_signing_certificate,
@@ -100,13 +101,21 @@ class CardImage:
     keys: dict[Location, bytes] = field(repr=False)  # PKCS#8 DER private keys
     pins: dict[PinName, str] = field(repr=False)  # initial value of every key reference
     records: dict[Location, list[bytes]] = field(repr=False)  # record EFs, record 1 first
-    has_signing_certificate: bool
-    serial: str  # token info serial (EF 0006), = persona.card_serial
     issued: date  # the date asked for ("now"); for "expired", persona.issued is years earlier
     variant: Variant = "standard"
     # Retry limits that differ from rules.PIN_SPECS (the unpublished ones may be chosen per card).
     max_tries: dict[PinName, int] = field(default_factory=dict)
     mf_objects: dict[int, bytes] = field(default_factory=dict, repr=False)  # GET DATA at MF (§8)
+
+    @property
+    def serial(self) -> str:
+        """The token info serial (EF 0006, §4.2): the holder's ``card_serial``."""
+        return self.persona.card_serial
+
+    @property
+    def has_signing_certificate(self) -> bool:
+        """Whether JPKI EF 0001 was issued (not for a holder under 15, pin-rules.md §1)."""
+        return (_J, 0x0001) in self.files
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,8 +298,6 @@ def issue_card(
         keys=keys,
         pins=pins,
         records=records,
-        has_signing_certificate=has_signing,
-        serial=persona.card_serial,
         issued=now,
         variant=variant,
         max_tries=limits,
@@ -303,9 +310,9 @@ def _retry_limits(given: Mapping[PinName | str, int] | None) -> dict[PinName, in
     limits: dict[PinName, int] = {}
     for name, tries in (given or {}).items():
         try:
-            pin = PinName(name)
-        except ValueError:
-            raise ValueError(f"max_tries: no key reference named {name!r}") from None
+            pin = parse_pin_name(name)
+        except ValueError as error:
+            raise ValueError(f"max_tries: {error}") from None
         if pin not in CONFIGURABLE_TRIES:
             raise ValueError(f"max_tries: the limit of {pin.value} is published; it is fixed")
         if isinstance(tries, bool) or not isinstance(tries, int) or not 1 <= tries <= 15:

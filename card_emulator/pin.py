@@ -60,7 +60,8 @@ class PinRecord:
 
 @dataclass(frozen=True, slots=True)
 class PinStatus:
-    """What an issuer terminal (or `mynacard info`) may see of a PIN."""
+    """What an issuer terminal (or `mynacard info`) may see of a PIN: tries left of its maximum
+    (pin-rules.md §2); never the value."""
 
     pin: PinName
     remaining: int
@@ -68,4 +69,10 @@ class PinStatus:
 
     @property
     def locked(self) -> bool:
+        """No try left: every VERIFY with data answers 6984 until an issuer reset (§2)."""
         return self.remaining == 0
+
+    def as_json(self) -> dict[str, int | bool]:
+        """``{"remaining", "max_tries", "locked"}``, as every ``--json`` and the control channel
+        show a PIN's counter."""
+        return {"remaining": self.remaining, "max_tries": self.max_tries, "locked": self.locked}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -24,12 +22,6 @@ SEED = 7
 @pytest.fixture(scope="module")
 def made() -> Card:
     return Card.create(None, seed=SEED)
-
-
-@pytest.fixture
-def card(made: Card) -> Iterator[Card]:
-    made.reset()
-    yield made
 
 
 # --- 共通カードAP -------------------------------------------------------------------------------

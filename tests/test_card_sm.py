@@ -4,9 +4,7 @@ spec (tests/sm_client.py), never by the card's own code."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
-import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -16,17 +14,6 @@ from tests.helpers import read_ef, select_app, send, verify
 from tests.sm_client import Terminal, parse_session_key_file, set_session_key_apdu
 
 SEED = 7
-
-
-@pytest.fixture(scope="module")
-def made() -> Card:
-    return Card.create(None, seed=SEED)
-
-
-@pytest.fixture
-def card(made: Card) -> Iterator[Card]:
-    made.reset()
-    yield made
 
 
 def pin(card: Card, name: PinName) -> str:

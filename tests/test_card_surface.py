@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
-from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -25,17 +24,6 @@ from tests.helpers import query, select_app, select_ef, send, verify
 
 SEED = 7
 SHA256_PREFIX = bytes.fromhex("300D06096086480165030402010500")
-
-
-@pytest.fixture(scope="module")
-def made() -> Card:
-    return Card.create(None, seed=SEED)
-
-
-@pytest.fixture
-def card(made: Card) -> Iterator[Card]:
-    made.reset()
-    yield made
 
 
 def pins(card: Card) -> dict[PinName, str]:

@@ -21,8 +21,6 @@ from card_emulator.apps.base import (
 from card_emulator.rules import AppName, PinName
 from card_emulator.sm import set_session_key
 
-AP_KEY_FID = 0x0013  # the AP's own signing key: "is this card genuine" challenges, no credential
-
 
 def _set_session_key(app: Application, command: CommandApdu, ctx: Context) -> bytes:
     # Only the PIN in clear opens it; 照合番号A or B does not (myna-card text.rs, measured).

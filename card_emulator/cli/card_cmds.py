@@ -175,12 +175,7 @@ def info(path: PathArgument = None, as_json: JsonOption = False) -> None:
         }
         pins: dict[str, dict[str, Any]] = {}
         for pin in card.issuer.pins():
-            pin_status = card.issuer.pin_status(pin)
-            pins[pin.value] = {
-                "remaining": pin_status.remaining,
-                "max_tries": pin_status.max_tries,
-                "locked": pin_status.locked,
-            }
+            pins[pin.value] = card.issuer.pin_status(pin).as_json()
         result: dict[str, Any] = {
             "path": str(card_path),
             "serial": meta.get("serial"),

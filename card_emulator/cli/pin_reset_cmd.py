@@ -149,15 +149,7 @@ def outcome_dict(outcome: resets.ResetOutcome, tries: int | None) -> dict[str, A
         ],
         "kiosk_verify_sw": f"{outcome.verify_sw:04X}" if outcome.verify_sw is not None else None,
         "tries_left": tries,
-        "plan": None if plan is None else {
-            "visits": plan.visits,
-            "steps": [
-                {"visit": s.visit, "where": s.where.as_dict(), "what": s.what.as_dict(),
-                 "brings": [b.as_dict() for b in s.brings], "source": s.source.as_dict()}
-                for s in plan.steps
-            ],
-            "notes": [n.as_dict() for n in plan.notes],
-        },
+        "plan": None if plan is None else plan.as_json(),
     }  # fmt: skip
 
 

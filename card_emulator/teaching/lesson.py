@@ -229,13 +229,7 @@ class Lesson:
             "rule_source": resets.RULE_SOURCES[plan.rule].as_dict(),
             "cut_over": {"date": resets.RULE_2025_FROM.isoformat(),
                          "source": resets.CUT_OVER_SOURCE.as_dict()},
-            "visits": plan.visits,
-            "steps": [
-                {"visit": s.visit, "where": s.where.as_dict(), "what": s.what.as_dict(),
-                 "brings": [b.as_dict() for b in s.brings], "source": s.source.as_dict()}
-                for s in plan.steps
-            ],
-            "notes": [n.as_dict() for n in plan.notes],
+            **plan.as_json(),
             "documents": [resets.DOCUMENTS_A.as_dict(), resets.DOCUMENTS_B.as_dict()],
             "refusals": [{"code": r.code.value, "text": r.text.as_dict(),
                           "source": r.source.as_dict()} for r in refusals],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta, timezone
 from enum import StrEnum
+from typing import Any
 
 from card_emulator.rules import PIN_SPECS, PinName
 from card_emulator.teaching.i18n import Text
@@ -150,6 +151,19 @@ class ResetPlan:
     def visits(self) -> int:
         """Trips to the window or the kiosk: the last visit a step names."""
         return max((s.visit for s in self.steps if s.visit is not None), default=0)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"visits", "steps", "notes"}``, texts as ``{"en", "ja"}``, each step with its source:
+        what ``pin reset --json`` and the learning page show of a plan."""
+        return {
+            "visits": self.visits,
+            "steps": [
+                {"visit": s.visit, "where": s.where.as_dict(), "what": s.what.as_dict(),
+                 "brings": [b.as_dict() for b in s.brings], "source": s.source.as_dict()}
+                for s in self.steps
+            ],
+            "notes": [n.as_dict() for n in self.notes],
+        }  # fmt: skip
 
 
 _WINDOW = CHANNEL_NAMES[Channel.WINDOW]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import APP_AIDS, PIN_SPECS, AppName, PinName
 
 __all__ = [
@@ -88,18 +89,20 @@ def select_ef(card: Transmitter, fid: int) -> int:
     return sw_of(card, select_ef_apdu(fid))
 
 
-def verify(card: Transmitter, pin: PinName, value: str | bytes) -> int:
+def verify(card: Transmitter, pin: PinName | str, value: str | bytes) -> int:
     """SELECT the PIN's application and EF, then VERIFY ``value``; returns the VERIFY's SW
-    (``9000``, ``63Cx`` with x tries left, ``6984`` when locked)."""
-    spec = PIN_SPECS[PinName(pin)]
+    (``9000``, ``63Cx`` with x tries left, ``6984`` when locked). ``pin``: a PinName, its value or
+    an alias (``card_emulator.pin_names``); ValueError for another name."""
+    spec = PIN_SPECS[parse_pin_name(pin)]
     select_app(card, spec.app)
     select_ef(card, spec.fid)
     return sw_of(card, verify_apdu(value))
 
 
-def query(card: Transmitter, pin: PinName) -> int:
-    """SELECT the PIN's application and EF, then the empty VERIFY: ``63Cx`` (x tries left)."""
-    spec = PIN_SPECS[PinName(pin)]
+def query(card: Transmitter, pin: PinName | str) -> int:
+    """SELECT the PIN's application and EF, then the empty VERIFY: ``63Cx`` (x tries left).
+    ``pin`` as for :func:`verify`."""
+    spec = PIN_SPECS[parse_pin_name(pin)]
     select_app(card, spec.app)
     select_ef(card, spec.fid)
     return sw_of(card, verify_apdu())
@@ -137,9 +140,10 @@ def sign(card: Transmitter, key_fid: int, digest_info: bytes) -> tuple[bytes, in
     return send(card, sign_apdu(digest_info))
 
 
-def wrong_value(pin: PinName, right: str) -> str:
-    """A value of ``pin``'s format that is not ``right`` (for a counted wrong entry)."""
-    fmt = PIN_SPECS[PinName(pin)].format
+def wrong_value(pin: PinName | str, right: str) -> str:
+    """A value of ``pin``'s format that is not ``right`` (for a counted wrong entry; pin-rules.md
+    §1 formats). ``pin`` as for :func:`verify`."""
+    fmt = PIN_SPECS[parse_pin_name(pin)].format
     if fmt.max_length == fmt.min_length and fmt.pattern.startswith("[0-9]"):
         candidates = ["0" * fmt.min_length, "1" * fmt.min_length]
     else:

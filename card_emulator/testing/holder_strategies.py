@@ -18,6 +18,7 @@ from card_emulator.card import Card
 from card_emulator.formats import full_width_digits, years_before
 from card_emulator.issuance import EXPIRED_YEARS_AGO, Variant
 from card_emulator.persona import DEFAULT_ISSUED
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import PIN_SPECS, PinName
 from card_emulator.testing.factory import CardSpec, default_factory
 
@@ -49,12 +50,14 @@ def _signing_password(draw: st.DrawFn) -> str:
     return "".join(draw(st.permutations(chars)))
 
 
-def pin_values(pin: PinName, *, valid: bool = True) -> st.SearchStrategy[str]:
+def pin_values(pin: PinName | str, *, valid: bool = True) -> st.SearchStrategy[str]:
     """Values of ``pin``'s format (``valid``), or values a careless client might send that break it:
     full-width digits (１２３４), lower case (``abc123``), too short, too long, non-ASCII digits
     (Arabic-Indic ٠١٢٣, which ``str.isdigit`` accepts), letters or digits only for the signing
-    password, embedded spaces. Encode invalid ones with UTF-8 to send them."""
-    spec = PIN_SPECS[PinName(pin)]
+    password, embedded spaces. Encode invalid ones with UTF-8 to send them. ``pin``: a PinName,
+    its value or an alias (``card_emulator.pin_names``)."""
+    pin = parse_pin_name(pin)
+    spec = PIN_SPECS[pin]
     fmt = spec.format
     if valid:
         if pin is PinName.SIGNING:

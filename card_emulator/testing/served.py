@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 import pytest
 
 from card_emulator.card import Card
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import PinName
 from card_emulator.testing.factory import CardSpec, apply_tries
 from card_emulator.transport.control import ControlClient, ControlError, connect_reader
@@ -202,9 +203,9 @@ def mynacard_served(
     """
     marker = request.node.get_closest_marker("mynacard")
     keywords = dict(marker.kwargs) if marker is not None else {}
-    tries = {str(PinName(k)): v for k, v in dict(keywords.pop("tries", None) or {}).items()}
+    tries = {parse_pin_name(k).value: v for k, v in dict(keywords.pop("tries", None) or {}).items()}
     for name in keywords.pop("locked", ()) or ():
-        tries[str(PinName(name))] = 0
+        tries[parse_pin_name(name).value] = 0
     if "seed" not in keywords and "persona" not in keywords:
         keywords["seed"] = int(str(request.config.getini("mynacard_seed")) or 0)
     try:

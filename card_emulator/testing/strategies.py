@@ -135,8 +135,6 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
 )
 _BY_NAME = {i.name: i for i in INSTRUCTIONS}
 _FIDS = sorted({rule.fid for rule in FILE_RULES})
-_PIN_FIDS = sorted({spec.fid for spec in PIN_SPECS.values()})
-_KEY_FIDS = (0x0017, 0x001A)
 # MF-level GET DATA objects (card-interface.md §8): (P1P2, Le); 0 = extended Le, the rest.
 _GET_DATA_OBJECTS = (
     (0x5F51, 256),

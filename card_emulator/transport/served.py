@@ -135,12 +135,7 @@ class ServedCard:
             card = self.card
             pins = {}
             for pin in card.issuer.pins():
-                state = card.issuer.pin_status(pin)
-                pins[pin.value] = {
-                    "remaining": state.remaining,
-                    "max_tries": state.max_tries,
-                    "locked": state.locked,
-                }
+                pins[pin.value] = card.issuer.pin_status(pin).as_json()
             return {
                 "card": str(self.path),
                 "serial": card.issuer.meta().get("serial"),
@@ -281,8 +276,7 @@ def _reset_pin(served: ServedCard, request: dict[str, Any], conn: Connection) ->
 
 
 def _pin_status(served: ServedCard, request: dict[str, Any], conn: Connection) -> dict[str, Any]:
-    state = served.card.issuer.pin_status(_pin_argument(request))
-    return {"remaining": state.remaining, "max_tries": state.max_tries, "locked": state.locked}
+    return served.card.issuer.pin_status(_pin_argument(request)).as_json()
 
 
 def _certificates(served: ServedCard, _request: dict[str, Any], _c: Connection) -> dict[str, Any]:

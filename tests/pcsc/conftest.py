@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -221,6 +222,15 @@ class ServerFactory:
         server = CardServer(list(args), self.log_dir, env)
         self.servers.append(server)
         return server
+
+
+@pytest.fixture
+def private_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Control sockets of this test's servers in a directory of its own (short: socket paths)."""
+    folder = Path(tempfile.mkdtemp(prefix="mc-"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +33,7 @@ from tests.pcsc.conftest import (
     wait_card,
 )
 
-pytestmark = pytest.mark.pcsc
+pytestmark = [pytest.mark.pcsc, pytest.mark.usefixtures("private_runtime_dir")]
 
 SELECT_JPKI_AP = "00A4040C0AD392F000260100000001"
 SELECT_USER_AUTH_PIN = "00A4020C020018"
@@ -50,15 +48,6 @@ def verify(value: str) -> str:
 
 def wrong_of(right: str) -> str:
     return f"{(int(right) + 1) % 10_000:04d}"
-
-
-@pytest.fixture(autouse=True)
-def private_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Control sockets of this test's servers in a directory of its own (short: socket paths)."""
-    folder = Path(tempfile.mkdtemp(prefix="mc-"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from card_emulator.trace import read_trace
 from card_emulator.transport.vpcd import reader_name
 from tests.pcsc.conftest import REPO, ServerFactory, connect, transmit, wait_card
 
-pytestmark = pytest.mark.pcsc
+pytestmark = [pytest.mark.pcsc, pytest.mark.usefixtures("private_runtime_dir")]
 
 READER = 2  # not 0 or 1, which every other PC/SC test of the project uses
 READER_NAME = reader_name(READER)
@@ -34,14 +32,6 @@ SELECT_USER_AUTH_PIN = "00A4020C020018"
 SELECT_USER_AUTH_KEY = "00A4020C020017"
 SIGN = "802A008033" + "3031300D060960864801650304020105000420" + "00" * 32 + "00"
 OK = 0x9000
-
-
-@pytest.fixture(autouse=True)
-def private_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="mc-"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
