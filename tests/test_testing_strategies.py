@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from card_emulator import AppName, Card, PinName
 from card_emulator.issuance import Variant, read_basic_four
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import PIN_SPECS
 from card_emulator.testing import read_ef, select_app, select_ef, send, verify, verify_apdu
 from card_emulator.testing.strategies import (
@@ -63,9 +64,10 @@ def test_each_instruction_has_valid_and_invalid_commands(card: Card, name: str) 
     check()
 
 
-@pytest.mark.parametrize("pin", list(PinName))
-def test_pin_values_follow_each_format(pin: PinName) -> None:
-    fmt = PIN_SPECS[pin].format
+@pytest.mark.parametrize("pin", [*PinName, "signing", "sign", "user-auth"])
+def test_pin_values_follow_each_format(pin: PinName | str) -> None:
+    """Also for a PIN named by its value or an alias, as the README's examples name them."""
+    fmt = PIN_SPECS[parse_pin_name(pin)].format
 
     @settings(max_examples=40)
     @given(good=pin_values(pin), bad=pin_values(pin, valid=False))
