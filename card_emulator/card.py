@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -205,27 +206,81 @@ class Card:
         """The Answer To Reset the card gives a reader on power-on (ISO 7816-3 §8), as bytes."""
         return bytes.fromhex(self._memory.meta["atr"])
 
+    @property
+    def powered(self) -> bool:
+        """Whether the card is powered (a reader powers it; a command to an unpowered card does)."""
+        return self._powered
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        """The card's re-entrant lock: one command at a time, whichever thread sends it. Hold it
+        to make several calls one step (``card_emulator.steering``)."""
+        return self._lock
+
     def power_on(self) -> None:
         """Power the card (a reader's cold reset, ISO 7816-3): a new session with nothing selected
         or verified; the retry counters, kept on the card, are untouched."""
         with self._lock:
             self._powered = True
-            self._session = Session()
+            self._session.restart(None)
             self._notify_power("power_on")
 
     def power_off(self) -> None:
         """Volatile state only: the selected DF/EF and what was verified. Counters stay."""
         with self._lock:
             self._powered = False
-            self._session = Session()
+            self._session.restart(None)
             self._notify_power("power_off")
 
     def reset(self) -> None:
         """A warm reset (ISO 7816-3): like :meth:`power_on`, a new session; counters stay."""
         with self._lock:
             self._powered = True
-            self._session = Session()
+            self._session.restart(None)
             self._notify_power("reset")
+
+    # -- test equipment: a second contact, PIN snapshots (card_emulator.steering) --------------
+
+    @contextmanager
+    def other_contact(self, session: Session, observers: list[Observer]) -> Iterator[None]:
+        """For the duration, commands and resets act on ``session`` instead of the reader's: the
+        card counts as powered, exchanges reach ``observers`` only, no power observer hears a
+        thing. Holds the card's lock. No real chip has this (one contact interface): it is how
+        ``steering.Contact`` lets a command talk to a served card without touching the client's
+        session. ``session`` is changed in place, never replaced."""
+        with self._lock:
+            saved = (self._session, self._powered, self._observers, self._power_observers)
+            self._session, self._powered = session, True
+            self._observers, self._power_observers = observers, []
+            try:
+                yield
+            finally:
+                self._session, self._powered, self._observers, self._power_observers = saved
+
+    def forget_verified(self, pin: PinName) -> None:
+        """``pin`` is no longer verified in the current session; nothing else changes (what an
+        issuer reset through another contact leaves in the reader's session)."""
+        with self._lock:
+            self._session.verified.discard(pin)
+
+    def pin_records(self) -> tuple[PinRecord, ...]:
+        """Every PIN record of the card now, in PinName order: salted hash and counter, never a
+        value (``steering.Snapshot``)."""
+        with self._lock:
+            memory = self._memory
+            return tuple(memory.pin(pin) for pin in PinName if memory.has_pin(pin))
+
+    def restore_pin_records(self, records: Iterable[PinRecord]) -> None:
+        """Write each record back, durably (the card file too): its hash, salt and counter as
+        they were. Then the session starts afresh as after :meth:`reset` (power observers hear
+        ``reset``), and the power stays as it was. ``CardStorageError`` if the file cannot be
+        written."""
+        with self._lock:
+            for record in records:
+                self._memory.put_pin(record)
+            powered = self._powered
+            self.reset()
+            self._powered = powered
 
     def add_observer(self, observer: Observer) -> None:
         """Call ``observer(exchange)`` after every APDU with a ``card_emulator.trace.Exchange``:

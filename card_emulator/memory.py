@@ -136,6 +136,10 @@ class CardMemory:
 
     def set_pin_value(self, pin: PinName, value: str) -> None:
         """A new value with full tries: CHANGE after VERIFY, or an issuer reset."""
-        record = self._pins[pin].with_value(value)
+        self.put_pin(self._pins[pin].with_value(value))
+
+    def put_pin(self, record: PinRecord) -> None:
+        """Write ``record`` as it is, durably (``CardStorageError`` if the file cannot be
+        written): a new value, or a snapshot's record put back."""
         self.store.save_pin(record)
-        self._pins[pin] = record
+        self._pins[record.name] = record

@@ -9,8 +9,6 @@ undo): they are test equipment, and say so in their names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from card_emulator.apps import Session
@@ -34,22 +32,24 @@ class Contact:
     """
 
     def __init__(self, card: Card, observer: Observer | None = None) -> None:
+        """A contact on ``card``; ``observer`` (if any) hears this contact's exchanges only."""
         self._card = card
         self._observers: list[Observer] = [observer] if observer is not None else []
         self._session = Session()
 
     @property
     def card(self) -> Card:
+        """The chip this contact reaches."""
         return self._card
 
     def power_on(self) -> None:
         """A fresh session on this contact only (nothing selected or verified)."""
-        with self._card._lock:
-            self._session = Session()
+        with self._card.lock:
+            self._session.restart(None)
 
     def transmit(self, apdu: bytes) -> bytes:
         """One command APDU through this contact; as ``Card.transmit``, it never raises."""
-        with self._swapped():
+        with self._card.other_contact(self._session, self._observers):
             return self._card.transmit(apdu)
 
     def reset_pin(self, pin: PinName, new_value: str) -> None:
@@ -58,24 +58,10 @@ class Contact:
         longer verified, and nothing else changes there (the client's next APDU sees the new
         counter). ``IssuerError`` for a value of the wrong format or a PIN the card lacks."""
         card = self._card
-        with card._lock:
-            with self._swapped():
+        with card.lock:
+            with card.other_contact(self._session, self._observers):
                 card.issuer.reset_pin(pin, new_value)
-            card._session.verified.discard(pin)
-
-    @contextmanager
-    def _swapped(self) -> Iterator[None]:
-        """The card's one session slot holds this contact's session for the duration."""
-        card = self._card
-        with card._lock:
-            saved = (card._session, card._powered, card._observers, card._power_observers)
-            card._session, card._powered = self._session, True
-            card._observers, card._power_observers = self._observers, []  # not the reader's
-            try:
-                yield
-            finally:
-                self._session = card._session  # SELECT by AID replaces the session object
-                card._session, card._powered, card._observers, card._power_observers = saved
+            card.forget_verified(pin)
 
 
 class SnapshotMismatchError(EmulatorError):
@@ -97,24 +83,18 @@ class Snapshot:
 
     @classmethod
     def take(cls, card: Card) -> Snapshot:
-        """The card's PIN records now. ``KeyError``-free: a card without a PIN has no record."""
-        with card._lock:
-            memory = card._memory
-            records = tuple(memory.pin(pin) for pin in PinName if memory.has_pin(pin))
-            return cls(card.issuer.meta().get("serial", ""), records)
+        """The card's PIN records now (``Card.pin_records``) and its serial."""
+        with card.lock:
+            return cls(card.issuer.meta().get("serial", ""), card.pin_records())
 
     def restore(self, card: Card) -> None:
-        """Put the records back; ``SnapshotMismatchError`` if ``card`` is another card."""
-        with card._lock:
+        """Put the records back (``Card.restore_pin_records``: durable, then the volatile state as
+        after a reset, in or out of the reader as before); ``SnapshotMismatchError`` if ``card``
+        is another card, ``CardStorageError`` if its file cannot be written."""
+        with card.lock:
             serial = card.issuer.meta().get("serial", "")
             if serial != self.serial:
                 raise SnapshotMismatchError(
                     f"the snapshot was taken of card {self.serial or '?'}, not of {serial or '?'}"
                 )
-            memory = card._memory
-            for record in self.pins:
-                memory.store.save_pin(record)
-                memory._pins[record.name] = record
-            powered = card._powered
-            card.reset()  # volatile state as after a reset; in or out of the reader as before
-            card._powered = powered
+            card.restore_pin_records(self.pins)

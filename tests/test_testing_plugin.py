@@ -69,6 +69,15 @@ def test_a_client_that_reselects_fails_with_the_reason(mynacard):
     assert sign(mynacard, 0x0017, b"\\x30" * 35)[1] == 0x9000
 
 
+@pytest.mark.mynacard(max_tries={"surface-code-b": 5}, tries={"surface_code_b": 4})
+def test_marker_takes_card_create_keywords(mynacard, mynacard_factory):
+    assert query(mynacard, PinName.SURFACE_CODE_B) == 0x63C4
+    assert mynacard.issuer.pin_status(PinName.SURFACE_CODE_B).max_tries == 5
+    other = mynacard_factory(max_tries={"text_code_a": 2}, locked=["text_code_a"])
+    assert query(other, PinName.TEXT_CODE_A) == 0x63C0
+    assert other.issuer.pin_status(PinName.TEXT_CODE_A).max_tries == 2
+
+
 @pytest.mark.mynacard(1)
 def test_positional_marker(mynacard):
     pass
@@ -79,7 +88,7 @@ def test_the_plugin_works_without_any_conftest(pytester: pytest.Pytester, tmp_pa
     pytester.makepyfile(test_user=USER_TESTS)
     traces = tmp_path / "traces"
     result = pytester.runpytest("-p", "no:cacheprovider", f"--mynacard-traces={traces}")
-    result.assert_outcomes(passed=5, failed=1, errors=1)
+    result.assert_outcomes(passed=6, failed=1, errors=1)
     out = result.stdout.str()
     # The failure report: the card's last exchanges, PIN data redacted, reason and diagnosis.
     assert "mynacard: card 1 (seed 0, standard)" in out

@@ -1,8 +1,9 @@
 """Fresh cards for tests: one spec, one template, a copy per test.
 
 ``CardFactory().create(seed=..., variant=..., holder={...}, pins={...}, tries={...}, locked=[...],
-issued=date)`` returns a new in-memory, powered ``Card``. The keywords are the ones of the pytest
-plugin's ``mynacard_factory`` and ``@pytest.mark.mynacard(...)``:
+issued=date, max_tries={...})`` returns a new in-memory, powered ``Card``. The keywords are the ones
+of the pytest plugin's ``mynacard_factory`` and ``@pytest.mark.mynacard(...)``, and those of
+``Card.create``:
 
 * ``seed`` (int): the synthetic holder, keys and PINs; same seed, same card (``Card.create``).
 * ``variant``: ``"standard"``, ``"under15"`` (no signing certificate) or ``"expired"``
@@ -16,6 +17,9 @@ plugin's ``mynacard_factory`` and ``@pytest.mark.mynacard(...)``:
   ``locked``: PIN names to lock (no tries left: ``6984`` even for the right value). A PIN name
   is its canonical PinName value; the aliases of ``card_emulator.pin_names`` (``user-auth``,
   ``resident``, ...) are accepted too.
+* ``max_tries``: the retry limit of the key references whose real limit is not public (照合番号A/B,
+  the card-surface AP's birth-date key), by name, 1–15: ``{"surface_code_b": 5}`` (as
+  ``Card.create``; ``card_emulator.issuance.issue_card``).
 * ``persona``: a named persona (``card_emulator.testing.personas``); the other keywords override it.
 
 Errors: ``ValueError`` for a bad value (wrong PIN format, unknown variant or PIN name, tries out
@@ -29,6 +33,7 @@ the on-disk key cache (``card_emulator.key_cache``), so a cached seed's first ca
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -58,6 +63,7 @@ class CardSpec:
     issued: date | None = None
     holder: tuple[tuple[str, Any], ...] = ()
     pins: tuple[tuple[str, str], ...] = ()
+    max_tries: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def of(
@@ -69,8 +75,10 @@ class CardSpec:
         holder: Mapping[str, Any] | None = None,
         pins: Mapping[str, str] | None = None,
         persona: NamedPersona | None = None,
+        max_tries: Mapping[str, int] | None = None,
     ) -> CardSpec:
-        """A spec from the factory's keywords; ``persona`` supplies what is not given."""
+        """A spec from the factory's keywords; ``persona`` supplies what is not given. PIN names
+        (``pins``, ``max_tries``) are stored canonical (``card_emulator.pin_names``)."""
         base = persona.spec() if persona is not None else cls()
         merged_holder = {**dict(base.holder), **dict(holder or {})}
         merged_pins = {
@@ -89,19 +97,27 @@ class CardSpec:
         chosen_seed = base.seed if seed is None else seed
         if not isinstance(chosen_seed, int) or isinstance(chosen_seed, bool):
             raise TypeError("seed must be an int")
+        limits = {
+            **dict(base.max_tries),
+            **{parse_pin_name(k).value: v for k, v in (max_tries or {}).items()},
+        }
         return cls(
             seed=chosen_seed,
             variant=chosen,
             issued=base.issued if issued is None else issued,
             holder=tuple(sorted(merged_holder.items())),
             pins=tuple(sorted(merged_pins.items())),
+            max_tries=tuple(sorted(limits.items())),
         )
 
-    def create(self) -> Card:
-        """A new in-memory card from this spec, the slow way (keys from the seed)."""
+    def create(self, path: str | os.PathLike[str] | None = None) -> Card:
+        """A new card from this spec, the slow way (``Card.create``: keys from the seed); in
+        memory, or a new card file at ``path``. Errors as ``Card.create``."""
         overrides: dict[str, Any] = {**dict(self.holder), **dict(self.pins)}
+        if self.max_tries:
+            overrides["max_tries"] = dict(self.max_tries)
         return Card.create(
-            None, seed=self.seed, issued=self.issued, variant=self.variant, **overrides
+            path, seed=self.seed, issued=self.issued, variant=self.variant, **overrides
         )
 
 
@@ -109,7 +125,8 @@ def apply_tries(card: Card, tries: Mapping[str, int] | None, locked: Iterable[st
     """Spend tries with real wrong VERIFYs until each PIN has ``tries[pin]`` left (0 for each
     name in ``locked``), then reset the card (a fresh session, every counter kept).
 
-    ``ValueError`` for a count out of 0…max, or a PIN this card does not have.
+    ``ValueError`` for a count out of 0…max (the card's own maximum), or a PIN this card does
+    not have.
     """
     wanted = {parse_pin_name(name): count for name, count in (tries or {}).items()}
     for name in locked:
@@ -119,15 +136,16 @@ def apply_tries(card: Card, tries: Mapping[str, int] | None, locked: Iterable[st
     right = card.created_pins or {}
     for pin, count in wanted.items():
         spec = PIN_SPECS[pin]
+        if pin not in card.issuer.pins():
+            raise ValueError(f"this card has no {spec.name_en}")
+        status = card.issuer.pin_status(pin)
         if (
             isinstance(count, bool)
             or not isinstance(count, int)
-            or not 0 <= count <= spec.max_tries
+            or not 0 <= count <= status.max_tries
         ):
-            raise ValueError(f"tries for {pin.value} must be 0–{spec.max_tries}, got {count!r}")
-        if pin not in card.issuer.pins():
-            raise ValueError(f"this card has no {spec.name_en}")
-        left = card.issuer.pin_status(pin).remaining
+            raise ValueError(f"tries for {pin.value} must be 0–{status.max_tries}, got {count!r}")
+        left = status.remaining
         if count > left:
             raise ValueError(f"{pin.value} has {left} tries left; only an issuer reset adds tries")
         select_app(card, spec.app)
@@ -159,10 +177,17 @@ class CardFactory:
         locked: Iterable[str] = (),
         issued: date | None = None,
         persona: NamedPersona | None = None,
+        max_tries: Mapping[str, int] | None = None,
     ) -> Card:
         """A fresh, powered, in-memory card (see the module doc for the keywords)."""
         spec = CardSpec.of(
-            seed=seed, variant=variant, issued=issued, holder=holder, pins=pins, persona=persona
+            seed=seed,
+            variant=variant,
+            issued=issued,
+            holder=holder,
+            pins=pins,
+            persona=persona,
+            max_tries=max_tries,
         )
         card = self.fresh(spec)
         apply_tries(card, tries, locked)

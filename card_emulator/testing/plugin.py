@@ -5,8 +5,8 @@ Registered through the ``pytest11`` entry point (no conftest needed). Fixtures:
 * ``mynacard`` — a fresh, powered, in-memory ``Card`` (``@pytest.mark.mynacard(...)`` configures it
   with the keywords of the factory).
 * ``mynacard_factory`` — ``mynacard_factory(seed=..., variant=..., holder={...}, pins={...},
-  tries={pin: n}, locked=[pin, ...], issued=date, persona=...)`` makes more cards in one test;
-  ``.slot(card, faults)``, ``.reader(card_or_slot)``, ``.trace(card)`` as below.
+  tries={pin: n}, locked=[pin, ...], issued=date, persona=..., max_tries={...})`` makes more
+  cards in one test; ``.slot(card, faults)``, ``.reader(card_or_slot)``, ``.trace(card)`` as below.
 * ``mynacard_slot`` — the test's card in a ``card_emulator.slot.Slot``: remove, insert, faults.
 * ``mynacard_reader`` — the test's card (in its slot) behind an in-process pyscard reader with no
   daemon; the reader's name, so ``smartcard.System.readers()`` code works unchanged. More readers:
@@ -44,7 +44,8 @@ _FACTORY = pytest.StashKey[CardFactory]()
 _CARDS = pytest.StashKey[list[tuple[str, Recorder]]]()
 _MARKER_HELP = (
     "mynacard(seed=0, variant='standard', holder=None, pins=None, tries=None, locked=(), "
-    "issued=None, persona=None): configure the test's mynacard card (the mynacard_factory keywords)"
+    "issued=None, persona=None, max_tries=None): configure the test's mynacard card (the "
+    "mynacard_factory keywords)"
 )
 
 
@@ -103,6 +104,7 @@ class MynacardFactory:
         locked: Iterable[str] = (),
         issued: date | None = None,
         persona: NamedPersona | None = None,
+        max_tries: dict[str, int] | None = None,
     ) -> Card:
         """A fresh, powered, in-memory card (``card_emulator.testing.factory`` for the keywords;
         ``ValueError``/``TypeError`` for bad ones). Its exchanges are recorded for the report."""
@@ -117,6 +119,7 @@ class MynacardFactory:
             locked=locked,
             issued=issued,
             persona=persona,
+            max_tries=max_tries,
         )
         self._stack.callback(card.close)
         recorder = Recorder().attach(card)
@@ -188,7 +191,8 @@ def mynacard(request: pytest.FixtureRequest, mynacard_factory: MynacardFactory) 
     """A fresh, powered, in-memory My Number Card (test keys, synthetic holder).
 
     ``@pytest.mark.mynacard(seed=..., variant=..., holder=..., pins=..., tries=..., locked=...,
-    issued=..., persona=...)`` configures it; its initial PINs are ``card.created_pins``.
+    issued=..., persona=..., max_tries=...)`` configures it; its initial PINs are
+    ``card.created_pins``.
     """
     marker = request.node.get_closest_marker("mynacard")
     if marker is not None and marker.args:

@@ -27,7 +27,6 @@ from typing import Any, NoReturn
 
 import pytest
 
-from card_emulator.card import Card
 from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import PinName
 from card_emulator.testing.factory import CardSpec, apply_tries
@@ -113,10 +112,7 @@ class _Session:
         template = self.templates.get(key)
         if template is None:
             template = self.folder / f"template-{len(self.templates)}.card"
-            overrides: dict[str, Any] = {**dict(spec.holder), **dict(spec.pins)}
-            with Card.create(
-                template, seed=spec.seed, issued=spec.issued, variant=spec.variant, **overrides
-            ) as card:
+            with spec.create(template) as card:
                 apply_tries(card, {k: v for k, v in tries.items()})
                 self.pins[template] = dict(card.created_pins or {})
             self.templates[key] = template
@@ -196,7 +192,7 @@ def mynacard_served(
     """The test's card served through pcscd + vpcd; yields the PC/SC reader name.
 
     ``@pytest.mark.mynacard(seed=..., variant=..., holder=..., pins=..., tries=..., locked=...,
-    issued=..., persona=...)`` configures the card as for the ``mynacard`` fixture. Every test gets
+    issued=..., persona=..., max_tries=...)`` configures the card as for the ``mynacard`` fixture. Every test gets
     it fresh: restored from a snapshot when the previous test had the same card, swapped in
     otherwise; inserted, without faults, and traced into ``reader.trace_path``. Skips (or fails,
     with ``MYNACARD_PCSC_REQUIRED=1``) when pcscd with vpcd is not running.

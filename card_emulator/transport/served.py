@@ -142,7 +142,7 @@ class ServedCard:
                 "reader": {"name": self.reader, "host": self.host, "port": self.port},
                 "state": self.client.state.value,
                 "inserted": self.client.inserted,
-                "powered": card._powered,
+                "powered": card.powered,
                 "pins": pins,
                 "snapshot": self._snapshot is not None,
                 **self.rig.status(),
