@@ -34,6 +34,7 @@ class ResponseApdu:
         return cls(raw[:-2], int.from_bytes(raw[-2:], "big"))
 
     def to_bytes(self) -> bytes:
+        """The response APDU as sent: data followed by SW1 SW2 (ISO 7816-4 §5.1)."""
         return self.data + self.sw.to_bytes(2, "big")
 
     def __bytes__(self) -> bytes:

@@ -124,6 +124,8 @@ class Tlv:
         return self.header_size + len(self.value)
 
     def to_bytes(self) -> bytes:
+        """The TLV encoded: tag bytes, length (minimal, or the ``length_size`` it was read or built
+        with: ``82 hh ll`` as the card writes it), value."""
         size = self.length_size or _min_length_size(len(self.value))
         return tag_bytes(self.tag) + _length_bytes(len(self.value), size) + self.value
 

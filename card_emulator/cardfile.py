@@ -64,6 +64,9 @@ class CardState:
     dump: tuple[tuple[str, tuple[tuple[object, ...], ...]], ...] = ()  # format 1: every row
 
     def same(self, other: CardState) -> bool:
+        """Whether ``other`` is the same card in the same state: the same identity, content digest
+        and PIN rows (format 2), or the same rows of every table (format 1, which has no
+        identity)."""
         if self.format != other.format:
             return False
         if self.format == LEGACY_FORMAT:
@@ -71,6 +74,8 @@ class CardState:
         return (self.card_id, self.content, self.pins) == (other.card_id, other.content, other.pins)
 
     def dump_tables(self) -> list[str]:
+        """The names of the tables the dump covers, in its order (the format-1 migration re-reads
+        them)."""
         return [table for table, _ in self.dump]
 
 

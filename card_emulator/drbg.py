@@ -87,7 +87,10 @@ class DeterministicRandom:
         return low + self.below(high - low + 1)
 
     def choice(self, items: Sequence[_T]) -> _T:
+        """One of ``items``, uniformly (:meth:`below` of its length); ValueError for an empty
+        sequence."""
         return items[self.below(len(items))]
 
     def digits(self, n: int) -> str:
+        """``n`` uniform ASCII decimal digits, as a string (a leading 0 possible)."""
         return "".join(str(self.below(10)) for _ in range(n))

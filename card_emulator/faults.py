@@ -249,6 +249,8 @@ class Corrupt(Fault):
         _check_count("times", self.times, minimum=1)
 
     def apply(self, response: bytes) -> bytes:
+        """``response`` with the byte at ``offset`` (negative: from the end) XORed with ``xor``;
+        unchanged when the offset lies outside it."""
         index = self.offset if self.offset >= 0 else len(response) + self.offset
         if not 0 <= index < len(response):
             return response
@@ -296,6 +298,8 @@ class FaultPlan:
 
     @classmethod
     def of(cls, faults: FaultPlan | Iterable[Fault] | None) -> FaultPlan:
+        """A plan from a plan (as it is), faults in order, or None (no fault). ``FaultPlanError``
+        for anything that is not a ``Fault``."""
         if faults is None:
             return cls()
         if isinstance(faults, FaultPlan):
@@ -306,9 +310,12 @@ class FaultPlan:
         return cls(plan)
 
     def to_json(self) -> dict[str, Any]:
+        """``{"version": 1, "faults": [...]}``, each fault as ``Fault.to_json``
+        (docs/fault-plan.md)."""
         return {"version": FAULT_PLAN_VERSION, "faults": [f.to_json() for f in self.faults]}
 
     def dumps(self) -> str:
+        """The plan as compact JSON text (:meth:`to_json`)."""
         return json.dumps(self.to_json(), separators=(",", ":"))
 
     @classmethod
@@ -323,6 +330,8 @@ class FaultPlan:
 
     @classmethod
     def loads(cls, text: str) -> FaultPlan:
+        """A plan from JSON text (docs/fault-plan.md); ``FaultPlanError`` for text that is not JSON
+        or not a plan."""
         try:
             return cls.from_json(json.loads(text))
         except json.JSONDecodeError as error:

@@ -48,6 +48,9 @@ class LatencyProfile:
     source: str
 
     def delay_ms(self, command: bytes, response: bytes, atr: bytes) -> float:
+        """Milliseconds one exchange takes at this profile's pace: the instruction's processing time
+        (estimated) plus the wire time of both APDUs — T=1 characters of 11 etu at the ATR's
+        Fi/Di and this clock (ISO/IEC 7816-3), or Type B frames at 106 kbit/s (ISO/IEC 14443)."""
         key = (command[0] & 0x80, command[1]) if len(command) >= 2 else (0, 0)
         processing = self.processing_ms.get(key, self.default_ms)
         if self.wire == "t1":

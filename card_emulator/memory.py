@@ -22,6 +22,11 @@ _BLOCKED = FileKind.BLOCKED
 
 
 class CardMemory:
+    """The card's memory as the applications see it: EFs, records, keys (parsed once, on first use),
+    PIN records and metadata, held in RAM over the ``CardStore`` that keeps them (card file or
+    in-memory). Reads never touch the store; every PIN write goes to it first (``verify_pin``:
+    pin-rules.md §6)."""
+
     def __init__(self, store: CardStore, *, source: CardMemory | None = None) -> None:
         """The memory of the card in ``store``, read from it — or, for ``Card.clone``, taken from
         ``source``, a memory whose store holds the same rows (no re-reading). Bytes, PIN records
@@ -65,6 +70,8 @@ class CardMemory:
     # -- files and keys ------------------------------------------------------------------------
 
     def has_file(self, app: AppName, fid: int, kind: FileKind) -> bool:
+        """Whether this card holds the EF ``fid`` of ``app`` of ``kind`` (a card may lack some: JPKI
+        0001 and 001A under 15). Per APDU: the kinds are bound once at module level."""
         location = (app, fid)
         if kind is _PIN:
             return PIN_BY_LOCATION.get(location) in self._pins
@@ -77,9 +84,12 @@ class CardMemory:
         return location in self._files
 
     def file(self, app: AppName, fid: int) -> bytes:
+        """The content of a transparent EF; KeyError when the card has none (check
+        :meth:`has_file`)."""
         return self._files[(app, fid)]
 
     def records(self, app: AppName, fid: int) -> list[bytes]:
+        """The records of a record EF, record 1 first; KeyError when the card has none."""
         return self._records[(app, fid)]
 
     def card_key(self, app: AppName, fid: int) -> CardKey:
@@ -100,9 +110,11 @@ class CardMemory:
     # -- PINs ----------------------------------------------------------------------------------
 
     def has_pin(self, pin: PinName) -> bool:
+        """Whether this card holds the key reference ``pin``."""
         return pin in self._pins
 
     def pin(self, pin: PinName) -> PinRecord:
+        """The record of ``pin`` now (hash, salt, counter); KeyError when the card has none."""
         return self._pins[pin]
 
     def verify_pin(self, pin: PinName, candidate: bytes) -> bool:

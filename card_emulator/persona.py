@@ -98,6 +98,7 @@ class InitialPins:
         return "InitialPins(<redacted>)"
 
     def as_dict(self) -> dict[PinName, str]:
+        """The four holder-set PINs by name (the 共通AP PIN, issued from them, is not among them)."""
         return {
             PinName.SIGNING: self.signing,
             PinName.USER_AUTH: self.user_auth,

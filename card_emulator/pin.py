@@ -16,6 +16,8 @@ SALT_BYTES = 16
 
 
 def hash_pin(value: bytes, salt: bytes, iterations: int = HASH_ITERATIONS) -> bytes:
+    """PBKDF2-HMAC-SHA256 of a PIN's bytes (RFC 8018), 32 bytes: how the card file keeps a PIN,
+    never in plain text."""
     return hashlib.pbkdf2_hmac("sha256", value, salt, iterations)
 
 
@@ -32,6 +34,8 @@ class PinRecord:
 
     @classmethod
     def new(cls, name: PinName, value: str, max_tries: int) -> PinRecord:
+        """A record for ``value`` (ASCII) with a fresh random salt and every try left;
+        UnicodeEncodeError for a non-ASCII value."""
         salt = os.urandom(SALT_BYTES)
         return cls(
             name, salt, hash_pin(value.encode("ascii"), salt), HASH_ITERATIONS, max_tries, max_tries
@@ -46,6 +50,7 @@ class PinRecord:
         return hmac.compare_digest(hash_pin(candidate, self.salt, self.iterations), self.digest)
 
     def with_remaining(self, remaining: int) -> PinRecord:
+        """The same record with ``remaining`` tries left (a decrement or a restore)."""
         return PinRecord(
             self.name, self.salt, self.digest, self.iterations, remaining, self.max_tries
         )

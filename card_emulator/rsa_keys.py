@@ -79,6 +79,8 @@ class KeyWitness:
     second_k: int
 
     def as_tuple(self) -> tuple[int, int, int, int]:
+        """``(first_offset, first_k, second_offset, second_k)``: the witness as the key cache stores
+        it."""
         return (self.first_offset, self.first_k, self.second_offset, self.second_k)
 
 

@@ -74,6 +74,8 @@ class PinFormat:
     description_ja: str
 
     def accepts(self, value: str) -> bool:
+        """Whether ``value`` has this format (the whole string matches ``pattern``; pin-rules.md
+        §1)."""
         return re.fullmatch(self.pattern, value) is not None
 
 
@@ -108,6 +110,10 @@ class ChangeCommand(Enum):
 
 @dataclass(frozen=True, slots=True)
 class PinSpec:
+    """One key reference: where it lives (application, FID), its retry limit and format, how the
+    holder changes it (CHANGE REFERENCE DATA, CHANGE KEY or not at all), its names and purpose in
+    both languages (card-interface.md §10.1, pin-rules.md §1)."""
+
     name: PinName
     app: AppName
     fid: int
@@ -275,6 +281,9 @@ MAY_SHARE_VALUE: frozenset[PinName] = frozenset(
 
 
 class FileKind(StrEnum):
+    """What kind of EF a file rule describes, which decides what READ and VERIFY may do with it
+    (card-interface.md §2.2–§2.4)."""
+
     TRANSPARENT = "transparent"  # READ BINARY
     RECORD = "record"  # READ RECORD
     PRIVATE_KEY = "private_key"  # usable by COMPUTE DIGITAL SIGNATURE, never readable (6981)
@@ -409,12 +418,17 @@ SESSION_KEY_LOCATION: tuple[AppName, int] = (AppName.TEXT, 0x0006)
 
 
 class PinState(StrEnum):
+    """The states of one PIN in the lifecycle table (pin-rules.md §2): the diagram and the card's
+    answers are generated from it."""
+
     READY = "ready"  # tries left, not verified since the last select or power-on
     VERIFIED = "verified"  # a correct entry since the last select or power-on
     LOCKED = "locked"  # no tries left; absorbing until an issuer reset
 
 
 class PinEvent(StrEnum):
+    """What can happen to a PIN (pin-rules.md §2, card-interface.md §10.2)."""
+
     QUERY = "query"  # VERIFY with no data
     WRONG_ENTRY = "wrong_entry"  # VERIFY with a wrong value (a value of the wrong format counts)
     CORRECT_ENTRY = "correct_entry"
@@ -425,6 +439,9 @@ class PinEvent(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """One row of the PIN lifecycle: from ``state`` on ``event`` to ``next_state``, what happens to
+    the counter and what the card answers, in both languages (pin-rules.md §2)."""
+
     state: PinState
     event: PinEvent
     next_state: PinState | None  # None: READY if tries remain after the event, else LOCKED

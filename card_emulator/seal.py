@@ -95,6 +95,8 @@ class PinRow:
     seal: bytes
 
     def expected_seal(self, card_id: bytes) -> bytes:
+        """SHA-256 over every column of the row and the card's identity (32 bytes): what ``seal``
+        must hold. A checksum against damage, not a MAC."""
         hasher = hashlib.sha256(b"mynumber-card-emulator pin\x00")
         _feed(hasher, [card_id, self.name, self.salt, self.digest, self.iterations])
         _feed(hasher, [self.remaining, self.max_tries, self.serial, self.parent])
@@ -119,6 +121,7 @@ def state_digest(card_id: bytes, rows: Mapping[str, PinRow]) -> bytes:
 
 
 def max_serial(rows: Mapping[str, PinRow]) -> int:
+    """The highest write number among ``rows`` (0 for none): the next write gets one more."""
     return max((row.serial for row in rows.values()), default=0)
 
 

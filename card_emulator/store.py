@@ -317,13 +317,17 @@ class CardStore:
     # -- reading -------------------------------------------------------------------------------
 
     def meta(self) -> dict[str, str]:
+        """The metadata rows (``seed``, ``serial``, ``atr``, ``holder`` JSON, ``issued``, ...), read
+        now."""
         return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 
     def files(self) -> dict[Location, bytes]:
+        """Every transparent and secret EF by (application, FID), read now."""
         rows = self._db.execute("SELECT app, fid, data FROM files").fetchall()
         return {(AppName(app), fid): bytes(data) for app, fid, data in rows}
 
     def records(self) -> dict[Location, list[bytes]]:
+        """Every record EF by (application, FID), records in order, record 1 first."""
         result: dict[Location, list[bytes]] = {}
         rows = self._db.execute("SELECT app, fid, data FROM records ORDER BY app, fid, number")
         for app, fid, data in rows.fetchall():
@@ -331,6 +335,7 @@ class CardStore:
         return result
 
     def keys(self) -> dict[Location, bytes]:
+        """Every private key by (application, FID), as PKCS#8 DER (TEST keys)."""
         rows = self._db.execute("SELECT app, fid, der FROM keys").fetchall()
         return {(AppName(app), fid): bytes(der) for app, fid, der in rows}
 
@@ -341,6 +346,7 @@ class CardStore:
         return self._rows
 
     def pins(self) -> dict[PinName, PinRecord]:
+        """Every PIN record (hash, salt, iterations, counter, maximum), as last written."""
         self._pin_rows()
         return {
             PinName(row.name): PinRecord(

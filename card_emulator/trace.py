@@ -79,6 +79,8 @@ class Exchange:
     reason: str  # why the card refused, "" on success
 
     def redacted(self) -> str:
+        """The command in hex with any PIN data replaced by ``<n bytes redacted>``
+        (``apdu.redact_command``)."""
         return redact_command(self.command)
 
     def __repr__(self) -> str:
@@ -113,11 +115,16 @@ class TraceSink(Protocol):
         response: bytes | None = None,
         faults: Sequence[Mapping[str, Any]] = (),
         error: str | None = None,
-    ) -> None: ...
+    ) -> None:
+        """One exchange, as the card saw it (``exchange``) and as the client received it."""
+        ...
 
     def on_event(
         self, name: str, *, faults: Sequence[Mapping[str, Any]] = (), **detail: Any
-    ) -> None: ...
+    ) -> None:
+        """An event: ``insert``, ``remove``, ``power_on``, ``faults``, a transport's ``connect``...
+        with the faults that caused it and its ``detail`` (docs/trace-format.md)."""
+        ...
 
 
 class TraceFormatError(EmulatorError):
@@ -137,6 +144,8 @@ class TraceHeader:
     version: int = TRACE_VERSION
 
     def to_json(self) -> dict[str, Any]:
+        """The header line's JSON object: format, version, start time, transport, the card (seed,
+        variant, holder), the fault plan."""
         return {
             "format": TRACE_FORMAT,
             "version": self.version,
@@ -186,6 +195,8 @@ class TraceEntry:
         return int(self.sw, 16) if self.sw else None
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as its JSON object (docs/trace-format.md): an event's ``event``, ``t``, faults
+        and detail, or an exchange's fields, PIN data redacted."""
         if not self.is_exchange:
             out: dict[str, Any] = {"event": self.event, "t": self.t}
             if self.faults:
@@ -296,9 +307,11 @@ class Trace:
     entries: tuple[TraceEntry, ...]
 
     def exchanges(self) -> Iterator[TraceEntry]:
+        """The trace's exchange entries, in order (events left out)."""
         return (entry for entry in self.entries if entry.is_exchange)
 
     def lines(self) -> Iterator[str]:
+        """The trace as JSON Lines text: the header, then one line per entry (docs/trace-format.md)."""
         yield json.dumps(self.header.to_json(), ensure_ascii=False, separators=(",", ":"))
         for entry in self.entries:
             yield entry.line()

@@ -8,8 +8,9 @@ the page lands in ``build/api/`` (not committed: ``scripts/test.sh`` rebuilds it
 included).
 
 Fails (exit 1, one line per problem) when pdoc warns (a module that does not import, an annotation
-it cannot resolve, ...) or when a public module, class, function or method of these modules has no
-docstring. Public: listed in ``__all__`` where a module has one, else not starting with ``_``;
+it cannot resolve, ...) or when a public module, class, function or method has no docstring — of
+every public module of ``apdu`` and ``card_emulator`` (:func:`public_modules`: the CLI, the
+teaching library, the web page and the internals too), not only those rendered. Public: listed in ``__all__`` where a module has one, else not starting with ``_``;
 re-exported names count (``apdu`` exports its submodules'); inherited
 members are checked in their own class; dataclass fields and constants are not asked for one.
 
@@ -37,6 +38,24 @@ MODULES = (
     "card_emulator.testing",
     "apdu",
 )
+
+
+def public_modules() -> list[str]:
+    """Every module of ``apdu`` and ``card_emulator`` whose dotted name has no part starting with
+    ``_`` (so not ``card_emulator.cli.__main__``, which runs the CLI when imported), packages
+    first, in ``pkgutil.walk_packages`` order."""
+    import importlib
+    import pkgutil
+
+    sys.path.insert(0, str(REPO))
+    names = []
+    for top in ("apdu", "card_emulator"):
+        package = importlib.import_module(top)
+        names.append(top)
+        for info in pkgutil.walk_packages(package.__path__, f"{top}."):
+            if not any(part.startswith("_") for part in info.name.split(".")):
+                names.append(info.name)
+    return names
 
 
 def resolve_lazy_names(module_name: str) -> None:
@@ -95,7 +114,8 @@ def main() -> int:
             resolve_lazy_names(name)
         pdoc.render.configure(docformat="markdown", show_source=True, search=True)
         pdoc.pdoc(*MODULES, output_directory=args.out)
-        for name in MODULES:
+        checked = public_modules()
+        for name in checked:
             problems += [f"no docstring: {fullname}" for fullname in undocumented(name)]
     problems += [
         f"pdoc: {' '.join(str(w.message).split())}"
@@ -109,7 +129,10 @@ def main() -> int:
             f"api-docs: {len(problems)} problem(s): document them (DEVELOPERS.md)", file=sys.stderr
         )
         return 1
-    print(f"api-docs: wrote {args.out / 'index.html'} ({len(MODULES)} modules)")
+    print(
+        f"api-docs: wrote {args.out / 'index.html'} ({len(MODULES)} modules); "
+        f"{len(checked)} modules checked"
+    )
     return 0
 
 

@@ -78,6 +78,9 @@ class Note:
 
 @dataclass(slots=True)
 class Context:
+    """What a handler works on during one exchange: the card's memory, the current session and the
+    note observers will get (made once per APDU by ``Card._dispatch``)."""
+
     memory: CardMemory
     session: Session
     note: Note
@@ -94,6 +97,8 @@ class Application:
     handlers: ClassVar[dict[tuple[int, int], Handler]] = {}
 
     def handle(self, command: CommandApdu, ctx: Context) -> bytes:
+        """Run the handler of ``(CLA & 80, INS)``: the response data, or ``CardError`` with the
+        card's status word (6D00 for an instruction this application lacks, ISO 7816-4 §5.6)."""
         handler = self.handlers.get((command.cla & 0x80, command.ins))
         if handler is None:
             raise CardError(SW.INS_NOT_SUPPORTED, "this application has no such instruction")
@@ -119,6 +124,8 @@ class Application:
         return rule
 
     def select_ef(self, command: CommandApdu, ctx: Context) -> bytes:
+        """SELECT EF by its 2-byte FID (``00 A4 02 0C``): it becomes current; what was verified
+        stays (§2.1). ``CardError`` 6700 for another data length, 6A82 for an EF this card lacks."""
         ctx.note.action = "select_ef"
         if len(command.data) != 2:
             raise CardError(SW.WRONG_LENGTH, "an EF identifier is two bytes")
@@ -150,6 +157,11 @@ class Application:
             raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, f"needs a VERIFY of {opened}")
 
     def read_binary(self, command: CommandApdu, ctx: Context) -> bytes:
+        """READ BINARY (§2.2): Le bytes from a 15-bit offset of the current EF, or from offset P2
+        of the EF named by a short EF identifier (P1 = 80 + SFI, which becomes current). A read
+        past the end is short (9000); an offset at or past it 6B00. ``CardError`` 6700 without
+        Le, 6981 for a record, key or PIN EF, 6982 until the EF's PIN is verified, 6986 with no EF
+        selected, 6A82 for an EF this card lacks."""
         ctx.note.action = "read_binary"
         if command.p1 & 0x80:  # short EF form: P1 = 80 + SFI, P2 = offset (§2.2)
             if command.p1 & 0x60:
@@ -170,6 +182,10 @@ class Application:
         return data[offset : offset + command.le]  # a short read at the end is 9000 (JICSAP 6.4.1)
 
     def read_record(self, command: CommandApdu, ctx: Context) -> bytes:
+        """READ RECORD (§2.3): record P1 (from 1) of the current EF (P2 = 04) or of a short EF
+        identifier (P2 = SFI << 3 | 04). ``CardError`` 6A81 for multi-record reads (P2 b3-b1 =
+        101), 6A86 for other P2 or P1 = 0, 6700 without Le, 6Cxx for a Le shorter than the record,
+        6981 for a transparent EF, 6A83 for a record that does not exist."""
         ctx.note.action = "read_record"
         mode, sfi = command.p2 & 0x07, command.p2 >> 3
         if mode == 0x05:
@@ -212,6 +228,12 @@ class Application:
         return pin
 
     def verify(self, command: CommandApdu, ctx: Context) -> bytes:
+        """VERIFY (§2.4, pin-rules.md §2): ``00 20 00 80`` on the current EF or ``00 20 00 8x``
+        by SFI. With data: one try, counted on the card before the comparison
+        (``CardMemory.verify_pin``); 9000 and the PIN verified, or 63Cx with x tries left (63C0:
+        locked), then 6984 for every VERIFY with data, the right value too. Without data: 63Cx,
+        nothing spent. ``CardError`` 6A86 for P1 ≠ 00 or another P2, 6981 for an EF that is no PIN,
+        6984 for a reference blocked at issuance (63C0 to a query)."""
         ctx.note.action = "verify" if command.data else "query"
         if command.p1 != 0x00:
             raise CardError(SW.INCORRECT_P1P2, "VERIFY takes P1 = 00")
@@ -232,6 +254,11 @@ class Application:
         raise CardError(verify_failed(remaining), reason)
 
     def change(self, command: CommandApdu, ctx: Context, how: ChangeCommand) -> bytes:
+        """CHANGE REFERENCE DATA (``00 24 01 80``) or CHANGE KEY (``80 32 00 80``), whichever
+        ``rules.PIN_SPECS`` gives the PIN (§2.5): the new value only, after a VERIFY in this
+        session, in the PIN's format; full tries again. ``CardError`` 6A86 for another P1, 6985
+        for the other command, 6984 when locked, 6982 before the VERIFY, 6700 without data, 6A80
+        for a value of the wrong format."""
         ctx.note.action = "change"
         if (command.cla, command.ins, command.p1) != how.value[:3]:
             raise CardError(SW.INCORRECT_P1P2, "only the new value may be given (P1)")
@@ -257,23 +284,13 @@ class Application:
         return b""
 
 
-def verify_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
-    return app.verify(command, ctx)
-
-
-def read_binary_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
-    return app.read_binary(command, ctx)
-
-
-def read_record_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
-    return app.read_record(command, ctx)
-
-
 def change_reference_data_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    """CHANGE REFERENCE DATA ``00 24 01 80`` (JPKI, text and card-surface APs): ``app.change``."""
     return app.change(command, ctx, ChangeCommand.CHANGE_REFERENCE_DATA)
 
 
 def change_key_handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    """CHANGE KEY ``80 32 00 80`` (住基AP and 共通AP, JICSAP): ``app.change``."""
     return app.change(command, ctx, ChangeCommand.CHANGE_KEY)
 
 
@@ -330,6 +347,9 @@ def internal_authenticate(app: Application, command: CommandApdu, ctx: Context) 
 
 
 def refuse(sw: int, reason: str) -> Handler:
+    """A handler that always answers ``sw`` with ``reason``: an instruction the card knows and
+    refuses here (the status words of card-interface.md §2.7)."""
+
     def handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
         raise CardError(sw, reason)
 
@@ -337,9 +357,9 @@ def refuse(sw: int, reason: str) -> Handler:
 
 
 COMMON_HANDLERS: dict[tuple[int, int], Handler] = {
-    (0x00, 0xB0): read_binary_handler,
-    (0x00, 0xB2): read_record_handler,
-    (0x00, 0x20): verify_handler,
+    (0x00, 0xB0): Application.read_binary,  # the methods are handlers as they are
+    (0x00, 0xB2): Application.read_record,
+    (0x00, 0x20): Application.verify,
     (0x00, 0x88): internal_authenticate,
     # No public client resets a retry counter by APDU; resets are issuer operations (§10.3).
     (0x00, 0x2C): refuse(SW.INS_NOT_SUPPORTED, "RESET RETRY COUNTER is not offered to users"),

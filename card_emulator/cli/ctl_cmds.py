@@ -50,6 +50,8 @@ def ctl(
         ),
     ],
 ) -> None:
+    """Steer the card a ``mynacard serve`` process serves: CARD is its card file or control socket
+    (docs/control-protocol.md)."""
     ctx.obj = path
 
 

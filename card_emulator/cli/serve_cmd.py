@@ -188,6 +188,8 @@ def serve(
         ),
     ] = None,
 ) -> None:
+    """Serve a card to pcscd through vpcd until Ctrl-C or SIGTERM (the help text says it all: exit
+    codes 2-5, the readers, the control channel)."""
     if reader is not None and port is not None:
         raise typer.BadParameter("give either --reader or --port, not both")
     from card_emulator.transport.control import card_socket_path, reader_socket_path

@@ -99,6 +99,7 @@ ACTION_NAMES: dict[str, Text] = {
 
 
 def pin_name(pin: PinName, lang: str) -> str:
+    """The PIN's name in ``lang`` (``ja``, else English), from ``rules.PIN_SPECS``."""
     spec = PIN_SPECS[pin]
     return spec.name_ja if lang == Lang.JA else spec.name_en
 
@@ -112,6 +113,7 @@ def pin_names(pins: Iterable[PinName], lang: str, joiner: Text = _OR) -> str:
 
 
 def app_name(app: AppName, lang: str) -> str:
+    """The application's name in ``lang`` with its AID in hex: ``JPKI AP (D392F000260100000001)``."""
     aid = APP_AIDS.get(app)
     return f"{app_text(app)(lang)}" + (f" ({aid.hex().upper()})" if aid else "")
 

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 
 class Lang(StrEnum):
+    """The two languages of every text: Japanese and English."""
+
     JA = "ja"
     EN = "en"
 
@@ -48,9 +50,11 @@ class Text:
         return self.ja if lang == Lang.JA else self.en
 
     def format(self, **values: object) -> Text:
+        """Both languages with ``str.format(**values)`` applied (KeyError for a missing field)."""
         return Text(self.en.format(**values), self.ja.format(**values))
 
     def as_dict(self) -> dict[str, str]:
+        """``{"en": ..., "ja": ...}``, as ``--json`` and the learning page give texts."""
         return {"en": self.en, "ja": self.ja}
 
 

@@ -56,6 +56,9 @@ class ScenarioError(ValueError):
 
 
 class Action(StrEnum):
+    """What a scenario event does with the card (docs: ``mynacard simulate --help``, the scenario
+    files)."""
+
     VERIFY = "verify"
     QUERY = "query"
     CHANGE = "change"
@@ -74,6 +77,10 @@ _EVENT_KEYS = frozenset({
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One step of a scenario: when, where, what (``action`` on ``pin``), with which value —
+    ``correct``, ``wrong`` or a literal, never printed — and for resets the channel and applicant
+    (pin-rules.md §3–§5)."""
+
     index: int  # 1-based, as shown in the timeline
     at: datetime
     place: str
@@ -97,6 +104,8 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class FinalExpectation:
+    """What a scenario expects of one PIN at its end: tries left and/or locked (None: not checked)."""
+
     pin: PinName
     remaining: int | None
     locked: bool | None
@@ -104,6 +113,9 @@ class FinalExpectation:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
+    """A classic case as data: title, source (seed pages), start time, events, the card it runs on,
+    what must hold at the end. Loaded by ``load_scenario`` (ScenarioError for a bad file)."""
+
     title: Text
     source: str
     start: datetime

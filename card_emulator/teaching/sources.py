@@ -95,4 +95,5 @@ class Fact:
         return f"{self.text(lang)} [{self.source.label(lang)}]"
 
     def as_dict(self) -> dict[str, object]:
+        """``{"en", "ja", "source"}``: the fact in both languages with its seed pages or assumption."""
         return {**self.text.as_dict(), "source": self.source.as_dict()}

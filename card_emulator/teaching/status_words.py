@@ -22,9 +22,13 @@ class StatusWordInfo:
     meaning: Text
 
     def matches(self, sw: int) -> bool:
+        """Whether ``sw`` is this entry's (its fixed bits equal; ``63Cx``, ``61xx``, ``6Cxx`` vary
+        in the low nibble or byte)."""
         return sw & self.mask == self.value
 
     def variable(self, sw: int) -> int:
+        """The varying part of ``sw`` (x of ``63Cx``: tries left; xx of ``61xx``/``6Cxx``: a
+        length)."""
         return sw & ~self.mask & 0xFFFF
 
     def generic_meaning(self, lang: str) -> str:
@@ -300,6 +304,8 @@ _UNKNOWN_SW = Text("a status word this card does not use", "このカードが�
 
 
 def status_word_info(sw: int) -> StatusWordInfo | None:
+    """The explanation of ``sw`` (ISO 7816-4 §5.6 and the card's own, card-interface.md §9), or None
+    for a status word this card never gives."""
     for info in STATUS_WORDS:
         if info.matches(sw):
             return info

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """What one scenario event did: the card's last status word, whether a reset was carried out,
+    the outcome in both languages, refusals with their sources, every user PIN's counter
+    afterwards, and the expectations it missed."""
+
     event: Event
     sw: int | None  # the card's last answer in this event, if it sent APDUs
     done: bool | None  # reset/reserve: carried out or refused
@@ -37,6 +41,7 @@ class TimelineEntry:
     exchanges: tuple[ExchangeLike, ...] = field(default=(), repr=False, compare=False)
 
     def counter(self, pin: PinName) -> PinStatus | None:
+        """The counter of ``pin`` read after this event; None when the card has no such PIN."""
         return next((c for c in self.counters if c.pin == pin), None)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +71,9 @@ class TimelineEntry:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
+    """A scenario run on a real card (``run_scenario``): one entry per event, and the final
+    expectations that failed."""
+
     scenario: Scenario
     entries: tuple[TimelineEntry, ...]
     final_failures: tuple[str, ...]
@@ -82,6 +90,8 @@ class Timeline:
         return not self.failures
 
     def to_dict(self) -> dict[str, Any]:
+        """The timeline for ``simulate --json``: scenario, title, source, entries, whether every
+        expectation was met, and which were not."""
         return {
             "scenario": self.scenario.name,
             "title": self.scenario.title.as_dict(),

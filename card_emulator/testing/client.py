@@ -35,7 +35,9 @@ __all__ = [
 class Transmitter(Protocol):
     """Anything that answers a command APDU with a response APDU (data + SW1 SW2)."""
 
-    def transmit(self, apdu: bytes) -> bytes: ...
+    def transmit(self, apdu: bytes) -> bytes:
+        """One command APDU in, the response APDU (data + SW1 SW2) out, as ``Card.transmit``."""
+        ...
 
 
 def send(card: Transmitter, apdu: str | bytes) -> tuple[bytes, int]:

@@ -204,6 +204,8 @@ class CardFactory:
         return template.clone()
 
     def close(self) -> None:
+        """Close the templates (the cards handed out stay the caller's); the next card of a spec
+        makes its template again."""
         with self._lock:
             for template in self._templates.values():
                 template.close()

@@ -70,6 +70,8 @@ class NamedPersona:
         return hash(self.spec())
 
     def spec(self) -> CardSpec:
+        """The card spec this persona stands for (seed, variant, issuance date, holder fields,
+        PINs)."""
         return CardSpec(
             seed=self.seed,
             variant=self.variant,

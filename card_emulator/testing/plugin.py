@@ -165,6 +165,8 @@ class MynacardFactory:
         return str(reader.name)
 
     def close(self) -> None:
+        """Close every card, slot, reader and recorder this test made (the fixture does it at
+        teardown)."""
         self._stack.close()
 
 

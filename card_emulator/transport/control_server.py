@@ -44,9 +44,14 @@ class Connection:
 class Handler(Protocol):
     """What answers the requests (a ``ServedCard``)."""
 
-    def hello(self) -> dict[str, Any]: ...
+    def hello(self) -> dict[str, Any]:
+        """The first line a connection gets: protocol, version, server (docs/control-protocol.md)."""
+        ...
 
-    def handle(self, request: dict[str, Any], connection: Connection) -> dict[str, Any]: ...
+    def handle(self, request: dict[str, Any], connection: Connection) -> dict[str, Any]:
+        """The result of one request (its ``op`` and arguments); ``ControlError`` with a code for
+        a refusal, which the server sends as ``{"ok": false, "error": ...}``."""
+        ...
 
 
 class ControlServer:
@@ -104,6 +109,8 @@ class ControlServer:
         self._wake()
 
     def unlisten(self, path: Path) -> None:
+        """Stop listening on ``path`` and remove its socket file (nothing if it was not listened
+        on)."""
         with self._guard:
             sock = self._listening.pop(path, None)
             if sock is not None:
@@ -117,10 +124,12 @@ class ControlServer:
         return list(self._listening)
 
     def start(self) -> None:
+        """Serve in a daemon thread: accept connections, send each the hello line, answer requests."""
         self._thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
+        """Stop the thread (waits up to 5 s), close every socket and remove the socket files."""
         self._closing = True
         self._wake()
         if self._thread is not None:

@@ -47,6 +47,7 @@ class Rig:
     # -- what the control channel asks for -----------------------------------------------------
 
     def status(self) -> dict[str, Any]:
+        """``{"faults": plan JSON or None, "trace": path or None}`` for ``ctl status``."""
         with self._lock:
             plan = self._slot.faults if self._slot is not None else self._plan
             return {
@@ -55,6 +56,8 @@ class Rig:
             }
 
     def add_fault(self, fault: Fault) -> dict[str, Any]:
+        """Arm one more fault (the slot goes into the reader loop if it was not there); the whole
+        plan's JSON."""
         with self._lock:
             self._plan = FaultPlan((*self._current_plan().faults, fault))
             slot = self._wire()
@@ -63,6 +66,8 @@ class Rig:
             return self._plan.to_json()
 
     def set_plan(self, plan: FaultPlan) -> dict[str, Any]:
+        """Replace the fault plan (an empty one takes the slot out of the loop unless a trace runs);
+        its JSON."""
         with self._lock:
             self._plan = plan
             slot = self._wire()
@@ -92,6 +97,7 @@ class Rig:
             slot.note_event("connect", transport="vpcd", reader=self._reader)
 
     def trace_stop(self) -> dict[str, Any]:
+        """Close the trace: ``{"path", "exchanges"}``. ValueError when no trace is being recorded."""
         with self._lock:
             recorder, path = self._recorder, self._trace_path
             if recorder is None or path is None:
@@ -105,6 +111,8 @@ class Rig:
     # -- the reader ----------------------------------------------------------------------------
 
     def remove(self) -> None:
+        """Take the card out of the reader (through the slot when one is wired, so the trace shows
+        it)."""
         with self._lock:
             if self._slot is not None:
                 self._slot.remove()  # its "remove" event takes the card out of the reader
@@ -112,6 +120,7 @@ class Rig:
                 self._client.remove()
 
     def insert(self) -> None:
+        """Put the card back in the reader."""
         with self._lock:
             if self._slot is not None:
                 self._slot.insert()  # its "insert" event puts the card back in the reader
@@ -140,6 +149,7 @@ class Rig:
             slot.note_event(name, transport="vpcd", reader=self._reader, **detail)
 
     def close(self) -> None:
+        """Close the trace, if any, and take the slot out of the loop; the card stays as it is."""
         with self._lock:
             if self._recorder is not None:
                 self._recorder.close()
@@ -161,6 +171,9 @@ class Rig:
     def on_event(
         self, name: str, *, faults: Sequence[Mapping[str, Any]] = (), **detail: Any
     ) -> None:
+        """The slot's events (a ``TraceSink``): a fault's ``remove`` takes the card out of the
+        reader for real (back after ``reinsert_after`` × 0.5 s when it says so), ``insert`` puts
+        it back."""
         if name == "remove":
             self._client.remove()
             again = [

@@ -82,6 +82,8 @@ class ServedCard:
         self.server.start()
 
     def run(self) -> None:
+        """Serve until stopped: the vpcd reader loop (``VpcdClient.run``), reconnecting after a
+        pcscd restart."""
         self.client.run()
 
     def stop(self) -> None:
@@ -104,6 +106,8 @@ class ServedCard:
             self._on_state(state, detail)
 
     def hello(self) -> dict[str, Any]:
+        """The control channel's hello: protocol, version, and this server's pid, card and reader
+        (docs/control-protocol.md)."""
         return {
             "protocol": PROTOCOL,
             "version": PROTOCOL_VERSION,
@@ -131,6 +135,8 @@ class ServedCard:
         return contact
 
     def status(self) -> dict[str, Any]:
+        """``ctl status``: card, serial, reader, state, inserted, powered, every PIN's counter,
+        whether a snapshot is kept, faults and trace. Sends no APDU."""
         with self._lock:
             card = self.card
             pins = {}
@@ -150,11 +156,15 @@ class ServedCard:
             }
 
     def remove(self) -> dict[str, Any]:
+        """Take the card out of the reader (pcscd sees it at its next poll); ``{"state", "inserted":
+        false}``."""
         with self._lock:
             self._take_out()
             return {"state": self.client.state.value, "inserted": False}
 
     def insert(self, timeout: float = INSERT_TIMEOUT) -> dict[str, Any]:
+        """Put the card back and wait up to ``timeout`` seconds for pcscd to take it; ``{"state",
+        "inserted": true}``. ``ControlError`` when pcscd does not."""
         with self._lock:
             self._put_in(timeout)
             return {"state": self.client.state.value, "inserted": True}
@@ -193,11 +203,15 @@ class ServedCard:
             return {"card": str(path), "serial": new.issuer.meta().get("serial")}
 
     def snapshot(self) -> dict[str, Any]:
+        """Keep every PIN's record now (``steering.Snapshot``), replacing an earlier snapshot;
+        ``{"serial", "pins"}``."""
         with self._lock:
             self._snapshot = Snapshot.take(self.card)
             return {"serial": self._snapshot.serial, "pins": len(self._snapshot.pins)}
 
     def restore(self) -> dict[str, Any]:
+        """Put the snapshot's PIN records back (durably) and reset the reader's session;
+        ``{"pins"}``. ``ControlError`` (``state``) with no snapshot."""
         with self._lock:
             if self._snapshot is None:
                 raise ControlError("no snapshot to restore: take one with `ctl snapshot`", "state")
