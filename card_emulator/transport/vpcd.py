@@ -10,6 +10,7 @@ import contextlib
 import enum
 import errno
 import logging
+import math
 import os
 import select
 import socket
@@ -59,6 +60,9 @@ REMOVAL_HOLD = 1.0  # seconds
 _TCP_QUICKACK: int | None = (
     getattr(socket, "TCP_QUICKACK", 12) if sys.platform.startswith("linux") else None
 )
+_IPPROTO_TCP = socket.IPPROTO_TCP
+_RECV_SIZE = MAX_PAYLOAD + 2  # one recv takes whatever is there, up to a whole message
+_DONTWAIT = socket.MSG_DONTWAIT
 _CONNECT_TIMEOUT = 5.0  # seconds
 _SW_EXECUTION_ERROR = bytes.fromhex("6F00")  # ISO 7816-4: no precise diagnosis
 
@@ -162,19 +166,31 @@ class VpcdParser:
 
     def feed(self, data: bytes) -> list[VpcdEvent]:
         """Add received bytes; return the events of every message now complete."""
+        return [_decode(payload) for payload in self.payloads(data)]
+
+    def payloads(self, data: bytes) -> list[bytes]:
+        """Add received bytes; return the payload of every message now complete (what
+        :meth:`feed` decodes). The serving loop's path: nothing is copied when ``data`` holds
+        whole messages only, nothing is built for a message but its bytes."""
         buf = self._buffer
-        buf += data
-        events: list[VpcdEvent] = []
+        if buf:
+            buf += data
+            data = bytes(buf)
+            buf.clear()
+        size = len(data)
+        payloads: list[bytes] = []
         start = 0
-        while len(buf) - start >= 2:
-            length = int.from_bytes(buf[start : start + 2], "big")
-            end = start + 2 + length
-            if len(buf) < end:
+        while size - start >= 2:
+            end = start + 2 + (data[start] << 8 | data[start + 1])
+            if end > size:
                 break
-            events.append(_decode(bytes(buf[start + 2 : end])))
+            payloads.append(data[start + 2 : end])
             start = end
-        del buf[:start]
-        return events
+        if start < size:
+            # The start of a message not yet whole: vpcd sends the length and the body in two
+            # send() calls (§2), so the length often arrives alone.
+            buf += data[start:]
+        return payloads
 
 
 def _decode(payload: bytes) -> VpcdEvent:
@@ -413,53 +429,88 @@ class VpcdClient:
         return sock
 
     def _serve(self, sock: socket.socket) -> bool:
-        """Answer vpcd until EOF (True), or stop/remove (False)."""
+        """Answer vpcd until EOF (True), or stop/remove (False).
+
+        The path of one message is kept short (issue 10; ``benchmarks/bench_pcsc.py`` measures
+        it against a minimal card): one ``select`` (so that stop/remove wake it), one ``recv`` of
+        whatever is there, QUICKACK re-armed (§2 trap), the payloads cut out and, for an APDU,
+        the card's answer framed and sent. No event objects and no logging call per message
+        unless DEBUG is on; control codes and a connection's first messages take the general
+        path (:meth:`_handle`).
+        """
         self._set_state(ClientState.CONNECTED, f"connected to {self.host}:{self.port}")
         parser = VpcdParser()
-        seen = _Insertion()
+        seen: _Insertion | None = _Insertion()  # None once pcscd has taken the card in
         silent_until: float | None = time.monotonic() + self._busy_after  # until vpcd first talks
         removals = self._serving_removals = self._removals
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
+        sock_fd = sock.fileno()
+        recv, setsockopt, sendall = sock.recv, sock.setsockopt, sock.sendall
+        partial = False  # a message has begun: its rest is normally there already (§2)
         while True:
             if self._stopping or not self._inserted or self._removals != removals:
                 return False
-            if silent_until is None:
-                readable, _, _ = select.select([sock, self._wake_r], [], [])
-            else:
-                left = silent_until - time.monotonic()
-                readable, _, _ = select.select([sock, self._wake_r], [], [], max(left, 0.0))
-                if not readable:
-                    if left <= 0:
-                        where = f"{self.host}:{self.port}"
-                        self._set_state(
-                            ClientState.BUSY,
-                            f"vpcd at {where} has not taken the card in {self._busy_after:g} s: "
-                            "another card is in this reader",
-                        )
-                        silent_until = None
+            data: bytes | None = None
+            if partial:
+                try:
+                    data = recv(_RECV_SIZE, _DONTWAIT)
+                except BlockingIOError:  # not yet: wait for it below
+                    _quickack(sock)  # after every recv, even one that found nothing
+                except OSError as exc:
+                    log.warning("vpcd connection failed: %s", exc)
+                    return True
+            if data is None:
+                if silent_until is None:
+                    ready = poller.poll()
+                else:
+                    left = silent_until - time.monotonic()
+                    ready = poller.poll(max(math.ceil(left * 1000), 0))
+                    if not ready:
+                        if left <= 0:
+                            where = f"{self.host}:{self.port}"
+                            self._set_state(
+                                ClientState.BUSY,
+                                f"vpcd at {where} has not taken the card in "
+                                f"{self._busy_after:g} s: another card is in this reader",
+                            )
+                            silent_until = None
+                        continue
+                if len(ready) != 1 or ready[0][0] != sock_fd:
+                    self._drain_wake()  # stop/remove/insert (checked above), or a signal
                     continue
-            if self._wake_r in readable:
-                self._drain_wake()
-                continue
-            try:
-                data = sock.recv(MAX_PAYLOAD + 2)
-            except OSError as exc:
-                log.warning("vpcd connection failed: %s", exc)
-                return True
-            _quickack(sock)
+                try:
+                    data = recv(_RECV_SIZE)
+                except OSError as exc:
+                    log.warning("vpcd connection failed: %s", exc)
+                    return True
+            if _TCP_QUICKACK is not None:
+                try:  # noqa: SIM105 (not contextlib.suppress: this runs once or twice an APDU)
+                    setsockopt(_IPPROTO_TCP, _TCP_QUICKACK, 1)
+                except OSError:
+                    pass
             if not data:
                 return True
             silent_until = None
-            for event in parser.feed(data):
-                reply = self._handle(event)
+            payloads = parser.payloads(data)
+            partial = parser.pending > 0
+            for payload in payloads:
+                if seen is None and len(payload) > 1:  # an APDU to a card in use: the short path
+                    reply = self._answer(payload)
+                else:
+                    event = _decode(payload)
+                    reply = self._handle(event)
                 if self._removals != removals:
                     return False  # pulled out while answering: no answer, the socket closes
                 if reply is not None:
                     try:
-                        sock.sendall(reply)
+                        sendall(reply)
                     except OSError as exc:
                         log.warning("vpcd connection failed: %s", exc)
                         return True
-                if seen.complete_after(event):
+                if seen is not None and seen.complete_after(event):
+                    seen = None
                     self._set_state(ClientState.READY, f"pcscd sees the card at port {self.port}")
 
     def _handle(self, event: VpcdEvent) -> bytes | None:
@@ -469,7 +520,7 @@ class VpcdClient:
                 case GetAtr():
                     return frame(self.card.atr)
                 case Apdu(data):
-                    return frame(self._transmit(data))
+                    return self._answer(data)
                 case PowerOn():
                     log.debug("power on")
                     self.card.power_on()
@@ -482,16 +533,15 @@ class VpcdClient:
                 case Unknown(payload):
                     log.warning("ignoring undefined vpcd message %s", payload.hex().upper())
         except Exception:
-            if self._removals != self._serving_removals:
-                return None  # the card was pulled out (a test's fault) in the middle of it
-            # A bug in the card must not take the reader down (architecture.md "Shape of the card").
-            log.exception("card failed on %s", type(event).__name__)
-            if isinstance(event, Apdu):
-                return frame(_SW_EXECUTION_ERROR)
+            return self._failed(event)
         return None
 
-    def _transmit(self, command: bytes) -> bytes:
-        response = self.card.transmit(command)
+    def _answer(self, command: bytes) -> bytes | None:
+        """The R-APDU to one C-APDU, framed; None when the card was pulled out meanwhile."""
+        try:
+            response = self.card.transmit(command)
+        except Exception:
+            return self._failed(Apdu(command))
         if log.isEnabledFor(logging.DEBUG):
             # Never the PIN: VERIFY/CHANGE data are redacted (COMMON.md, security habits).
             log.debug(
@@ -500,10 +550,21 @@ class VpcdClient:
                 max(len(response) - 2, 0),
                 response[-2:].hex().upper(),
             )
-        if len(response) > MAX_PAYLOAD:
-            log.error("response of %d bytes does not fit a vpcd frame", len(response))
-            return _SW_EXECUTION_ERROR
-        return response
+        size = len(response)
+        if size > MAX_PAYLOAD:
+            log.error("response of %d bytes does not fit a vpcd frame", size)
+            return frame(_SW_EXECUTION_ERROR)
+        return size.to_bytes(2, "big") + response
+
+    def _failed(self, event: VpcdEvent) -> bytes | None:
+        """After the card raised on ``event``: a bug, or a removal in the middle of it."""
+        if self._removals != self._serving_removals:
+            return None  # the card was pulled out (a test's fault) in the middle of it
+        # A bug in the card must not take the reader down (architecture.md "Shape of the card").
+        log.exception("card failed on %s", type(event).__name__)
+        if isinstance(event, Apdu):
+            return frame(_SW_EXECUTION_ERROR)
+        return None
 
     # --- wake-up plumbing ------------------------------------------------------------------------
 
