@@ -37,6 +37,7 @@ ORDER = [
     "bench_keys",
     "bench_create",
     "bench_init",
+    "bench_startup",
 ]
 
 

@@ -17,12 +17,21 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from apdu import ApduFormatError, CommandApdu, StatusWord, bytes_available_sw, redact_command
-from card_emulator.apps import APP_BY_AID, APPLICATIONS, Context, Note, Session
+from card_emulator import mf, sm
+from card_emulator.apps import (
+    APP_BY_AID,
+    APPLICATIONS,
+    ISSUER_SECURITY_DOMAIN,
+    Context,
+    Note,
+    Session,
+    find_df,
+)
 from card_emulator.errors import CardError, CardFileError, CardStorageError
 from card_emulator.issuer import Issuer
 from card_emulator.memory import CardMemory
 from card_emulator.pin import PinRecord
-from card_emulator.rules import PIN_SPECS, PinName
+from card_emulator.rules import APP_AIDS, PIN_SPECS, AppName, PinName
 from card_emulator.store import CardStore
 from card_emulator.trace import Exchange
 
@@ -34,7 +43,6 @@ SW = StatusWord
 _NO_ERROR = SW.NO_ERROR  # bound once: an enum class attribute is slow on Python 3.11
 
 DEFAULT_ATR = bytes.fromhex("3BE000FF8131FE4514")  # contact, no historical bytes (§1.2)
-ISSUER_SECURITY_DOMAIN = bytes.fromhex("A0000001510000")  # the DF current after reset (§1.4)
 # Instructions an application would answer: at MF level, with no EF to act on, they get 6986.
 _NEEDS_APPLICATION = {
     (0x00, 0xB0),
@@ -103,7 +111,7 @@ class Card:
             return template.card.clone()
         image = template.image
         pins = [
-            PinRecord.new(name, value, PIN_SPECS[name].max_tries)
+            PinRecord.new(name, value, image.max_tries.get(name, PIN_SPECS[name].max_tries))
             for name, value in sorted(image.pins.items())
         ]
         store = CardStore.create(
@@ -196,9 +204,12 @@ class Card:
 
     @property
     def atr(self) -> bytes:
+        """The Answer To Reset the card gives a reader on power-on (ISO 7816-3 §8), as bytes."""
         return bytes.fromhex(self._memory.meta["atr"])
 
     def power_on(self) -> None:
+        """Power the card (a reader's cold reset, ISO 7816-3): a new session with nothing selected
+        or verified; the retry counters, kept on the card, are untouched."""
         with self._lock:
             self._powered = True
             self._session = Session()
@@ -212,15 +223,20 @@ class Card:
             self._notify_power("power_off")
 
     def reset(self) -> None:
+        """A warm reset (ISO 7816-3): like :meth:`power_on`, a new session; counters stay."""
         with self._lock:
             self._powered = True
             self._session = Session()
             self._notify_power("reset")
 
     def add_observer(self, observer: Observer) -> None:
+        """Call ``observer(exchange)`` after every APDU with a ``card_emulator.trace.Exchange``:
+        command, response and the card's reading of it (the PIN in it stays in ``command``:
+        print ``exchange.redacted()``)."""
         self._observers.append(observer)
 
     def remove_observer(self, observer: Observer) -> None:
+        """Stop calling ``observer``; ValueError if it was not added."""
         self._observers.remove(observer)
 
     def add_power_observer(self, observer: PowerObserver) -> None:
@@ -228,6 +244,7 @@ class Card:
         self._power_observers.append(observer)
 
     def remove_power_observer(self, observer: PowerObserver) -> None:
+        """Stop calling ``observer`` on power events; ValueError if it was not added."""
         self._power_observers.remove(observer)
 
     def add_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
@@ -237,6 +254,7 @@ class Card:
         self._memory.pin_write_hooks.append(hook)
 
     def remove_pin_write_hook(self, hook: Callable[[PinName], None]) -> None:
+        """Stop calling ``hook``; ValueError if it was not added."""
         self._memory.pin_write_hooks.remove(hook)
 
     def transmit(self, apdu: bytes) -> bytes:
@@ -308,11 +326,9 @@ class Card:
                 raise CardError(SW.LOGICAL_CHANNEL_NOT_SUPPORTED, "only logical channel 0")
             if command.is_chained:
                 raise CardError(SW.COMMAND_CHAINING_NOT_SUPPORTED, "command chaining not supported")
-            if command.is_secure_messaging:  # only the text AP has it; not emulated (§1.3)
-                if command.ins != 0xA4 and self._session.app is not None:
-                    raise CardError(SW.SM_SESSION_BROKEN, "no secure-messaging session")
-                raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging not supported")
         ctx = Context(self._memory, self._session, note)
+        if cla & 0x7F and command.is_secure_messaging:  # only the text AP has it (§1.3, §5.7)
+            return self._secure_messaging(command, ctx)
         key = (cla & 0x80, command.ins)
         if key == (0x00, 0xA4):
             return self._select(command, ctx)
@@ -329,18 +345,32 @@ class Card:
             raise CardError(SW.INS_NOT_SUPPORTED, f"instruction {command.ins:02X} not supported")
         return APPLICATIONS[app_name].handle(command, ctx)
 
+    def _secure_messaging(self, command: CommandApdu, ctx: Context) -> bytes:
+        app_name = self._session.app
+        if app_name is AppName.TEXT:
+            app = APPLICATIONS[app_name]
+
+            def run(plain: CommandApdu) -> bytes:
+                return app.select_ef(plain, ctx) if plain.ins == 0xA4 else app.handle(plain, ctx)
+
+            return sm.secure_command(command, ctx, run)
+        if command.ins != 0xA4 and app_name is not None:  # SM CLA in JPKI AP etc. (§1.3)
+            raise CardError(SW.SM_SESSION_BROKEN, "no secure-messaging session")
+        raise CardError(SW.SECURE_MESSAGING_NOT_SUPPORTED, "secure messaging not supported")
+
     def _select(self, command: CommandApdu, ctx: Context) -> bytes:
-        if command.p2 not in (0x00, 0x0C):  # 0C: no FCI, what every client sends; 00 answers none
-            raise CardError(SW.INCORRECT_P1P2, "P2 must be 0C or 00")
-        if command.p1 == 0x04:  # by DF name (AID); clears the security status (§2.1)
+        if command.p1 == 0x04:  # by DF name or a prefix of one; clears the security status (§2.1)
             ctx.note.action = "select_app"
+            if command.p2 & 0xF0:  # b4-b3: what to answer (none here), b2-b1: which occurrence
+                raise CardError(SW.INCORRECT_P1P2, "P2 must be 0X (ISO 7816-4 §7.1.1)")
             if not command.data:
                 raise CardError(SW.WRONG_LENGTH, "no AID")
-            app_name = APP_BY_AID.get(command.data)
-            if app_name is None and command.data != ISSUER_SECURITY_DOMAIN:
-                raise CardError(SW.FILE_NOT_FOUND, "no application with this AID")
-            self._session = ctx.session = Session(app=app_name)
+            current = APP_AIDS[self._session.app] if self._session.app else ISSUER_SECURITY_DOMAIN
+            aid = find_df(command.data, command.p2 & 0x03, current)
+            self._session = ctx.session = Session(app=APP_BY_AID.get(aid))
             return b""
+        if command.p2 not in (0x00, 0x0C):  # 0C: no FCI, what every client sends; 00 answers none
+            raise CardError(SW.INCORRECT_P1P2, "P2 must be 0C or 00")
         if command.p1 == 0x02:  # an EF under the current DF
             ctx.note.action = "select_ef"
             if ctx.session.app is None:
@@ -382,7 +412,9 @@ class Card:
             if command.le is None:
                 raise CardError(SW.WRONG_LENGTH, "GET DATA needs Le")
             return self.atr[1:]
-        raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "no such data object")
+        if self._session.app is not None:  # the other objects answer at MF level only (§8)
+            raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "no such data object in an application")
+        return mf.get_data(command, mf.objects_from_meta(self._memory.meta))
 
     def _fit_to_le(self, command: CommandApdu, data: bytes) -> tuple[bytes, int]:
         """Response chaining belongs to the card, not to each application (ISO 7816-4 §5.3.4).

@@ -33,6 +33,8 @@ APP_LABELS: dict[AppName, str] = {
     AppName.JPKI: "the JPKI AP",
     AppName.TEXT: "the text input helper AP",
     AppName.JUKI: "the resident registry AP",
+    AppName.SURFACE: "the card-surface AP",
+    AppName.COMMON: "the common card AP",
 }
 _ACTION_NAMES = {
     "read_binary": "READ BINARY",
@@ -44,8 +46,9 @@ _ACTION_NAMES = {
 }
 # Instructions that exist only in some applications: (CLA class, INS) -> the applications.
 _APP_ONLY: dict[tuple[int, int], tuple[str, tuple[AppName, ...]]] = {
-    (0x00, 0x24): ("CHANGE REFERENCE DATA", (AppName.JPKI, AppName.TEXT)),
-    (0x80, 0x32): ("CHANGE KEY", (AppName.JUKI,)),
+    (0x00, 0x24): ("CHANGE REFERENCE DATA", (AppName.JPKI, AppName.TEXT, AppName.SURFACE)),
+    (0x80, 0x32): ("CHANGE KEY", (AppName.JUKI, AppName.COMMON)),
+    (0x80, 0x2A): ("COMPUTE DIGITAL SIGNATURE", (AppName.JPKI, AppName.TEXT, AppName.SURFACE)),
 }
 
 
@@ -130,14 +133,11 @@ class History:
     def _update(self, n: int, ex: Exchange) -> None:
         ok = ex.sw == SW.NO_ERROR
         if ex.action == "select_app" and ok:
-            app_label = APP_LABELS.get(ex.app, "the issuer security domain") if ex.app else None
-            self._end_session(
-                _Clearing(
-                    f"the SELECT of {app_label or 'an application'}", f"at exchange {n}", True
-                )
-            )
+            # No application after a successful SELECT by name: the issuer security domain (§1.4).
+            label = app_label(ex.app) if ex.app else "the issuer security domain"
+            self._end_session(_Clearing(f"the SELECT of {label}", f"at exchange {n}", True))
             self.app, self.app_selected_at = ex.app, n
-            self.session_start = f"the SELECT of {app_label} at exchange {n}"
+            self.session_start = f"the SELECT of {label} at exchange {n}"
         elif ex.action == "verify" and ex.pin is not None:
             if ok:
                 self.verified[ex.pin] = n
@@ -301,7 +301,8 @@ class History:
         name, apps = known
         if ex.app in apps:
             return None
-        where = " and ".join(app_label(a) for a in apps)
+        labels = [app_label(a) for a in apps]
+        where = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 2 else labels)
         current = app_label(ex.app) if ex.app else "no application"
         return f"{name} exists only in {where}; the current application is {current}"
 

@@ -15,6 +15,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Literal, get_args
 
 from cryptography.exceptions import InvalidSignature
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from apdu.tlv import Tlv, TlvError, decode_all, decode_tlv, decode_with_offsets, encode_tlv
+from card_emulator.cv import key_id
+from card_emulator.issuance_aps import KEY_REFERENCE, issue_more, pkcs8
 from card_emulator.persona import (
     DEFAULT_ISSUED,
     DeterministicRandom,
@@ -40,10 +43,11 @@ from card_emulator.pki import (
     text_ap_issuer_key,
     user_auth_subject_cn,
 )
-from card_emulator.rules import AppName, PinName
+from card_emulator.rules import CONFIGURABLE_TRIES, AppName, PinName
 
 __all__ = [
     "CERT_PRESENT",
+    "CONFIGURABLE_TRIES",
     "EXPIRED_YEARS_AGO",
     "JUKI_KEY_REFERENCE",
     "TEXT_AP_CA_KEY_ID",
@@ -93,6 +97,9 @@ class CardImage:
     serial: str  # token info serial (EF 0006), = persona.card_serial
     issued: date  # the date asked for ("now"); for "expired", persona.issued is years earlier
     variant: Variant = "standard"
+    # Retry limits that differ from rules.PIN_SPECS (the unpublished ones may be chosen per card).
+    max_tries: dict[PinName, int] = field(default_factory=dict)
+    mf_objects: dict[int, bytes] = field(default_factory=dict, repr=False)  # GET DATA at MF (§8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,13 +244,6 @@ def integrity_record_file(
     return encode_tlv(0xFF30, df31 + df32 + encode_tlv(0xDF33, signature), length_size=3)
 
 
-def key_id(number: str, group: str = "001") -> bytes:
-    """16-byte key identifier: 7 digits, ``08 05``, 3 digits, 4 × ``00`` (§5.5)."""
-    if len(number) != 7 or not number.isdigit() or len(group) != 3 or not group.isdigit():
-        raise ValueError("a key id is a 7-digit number and a 3-digit group")
-    return number.encode("ascii") + b"\x08\x05" + group.encode("ascii") + bytes(4)
-
-
 # Test hierarchy ids start with 6 (production 5): 6000033 = test 券面入力補助AP CA (§5.5). The
 # certified key's id is our choice (EF 0005 DF42 holds an "x000034" id on cards).
 TEXT_AP_CA_KEY_ID = key_id("6000033")
@@ -258,9 +258,11 @@ def _card_public_key(public_key: rsa.RSAPublicKey) -> bytes:
     return encode_tlv(0x90, exponent) + encode_tlv(0x91, modulus)
 
 
+@cache
 def cv_certificate_file() -> bytes:
     """EF 0004, 568 bytes: ``7F21`` { ``5F4E`` CA key id ‖ key id ‖ public key, ``5F37``
-    signature by the test CA key over the 297-byte body } (§5.5)."""
+    signature by the test CA key over the 297-byte body } (§5.5). The same on every card: built
+    once per process."""
     body = (
         TEXT_AP_CA_KEY_ID
         + TEXT_AP_ISSUER_KEY_ID
@@ -324,7 +326,7 @@ def verify_integrity_record(files: Mapping[Location, bytes]) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 # One 16-byte key reference record; its meaning is not public. A test-hierarchy key id (our choice).
-JUKI_KEY_REFERENCE = key_id("6000011")
+JUKI_KEY_REFERENCE = KEY_REFERENCE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,12 +334,7 @@ JUKI_KEY_REFERENCE = key_id("6000011")
 # ---------------------------------------------------------------------------------------------
 
 
-def _pkcs8(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+_pkcs8 = pkcs8
 
 
 def _der(certificate: Any) -> bytes:
@@ -367,6 +364,7 @@ def issue_card(
     *,
     issued: date | None = None,
     variant: Variant = "standard",
+    max_tries: Mapping[PinName | str, int] | None = None,
     **overrides: Any,
 ) -> CardImage:
     """Issue a TEST card for the synthetic holder ``generate_persona(seed, ...)``.
@@ -379,7 +377,12 @@ def issue_card(
     * ``expired``: issued ``EXPIRED_YEARS_AGO`` years before ``issued``, so both certificates
       expired before ``issued`` while the card itself is still valid.
 
+    ``max_tries`` sets the retry limit of key references whose real limit is not public
+    (照合番号A/B, the 券面AP birth-date key: card-interface.md §5.6, §6.1), e.g.
+    ``{"surface_code_b": 5}``; 1–15 (VERIFY reports it in one nibble). ValueError otherwise.
+
     ``overrides`` replace persona fields (ValueError for bad values, TypeError for unknown names).
+    ``seed`` is a whole number from 0 (ValueError for a negative one, TypeError for a non-int).
     """
     if variant not in get_args(Variant):
         raise ValueError(f"variant must be one of {', '.join(get_args(Variant))}, got {variant!r}")
@@ -388,6 +391,9 @@ def issue_card(
         raise TypeError("issued must be a datetime.date")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError("seed must be an int")
+    if seed < 0:  # issue 12: refused, not a card of its own (the CLI says the same)
+        raise ValueError(f"seed must be a whole number from 0, not {seed}")
+    limits = _retry_limits(max_tries)
 
     if variant == "under15":
         overrides.setdefault("birth_date", _under15_birth_date(seed, now))
@@ -435,9 +441,15 @@ def issue_card(
     files[(_R, 0x0003)] = persona.resident_code.encode("ascii")
     records: dict[Location, list[bytes]] = {(_R, 0x0002): [JUKI_KEY_REFERENCE]}
 
+    more = issue_more(seed, persona, lambda purpose: _card_key(seed, purpose))
+    files.update(more.files)
+    records.update(more.records)
+    keys.update({location: _pkcs8(key) for location, key in more.keys.items()})
+
     pins = persona.pins.as_dict()
     pins[PinName.TEXT_CODE_A] = persona.my_number
     pins[PinName.TEXT_CODE_B] = verification_code_b(persona)
+    pins.update(more.pins)
 
     return CardImage(
         persona=persona,
@@ -449,4 +461,22 @@ def issue_card(
         serial=persona.card_serial,
         issued=now,
         variant=variant,
+        max_tries=limits,
+        mf_objects=more.mf_objects,
     )
+
+
+def _retry_limits(given: Mapping[PinName | str, int] | None) -> dict[PinName, int]:
+    """Validated ``max_tries``: only the references whose real limit is unknown may be set."""
+    limits: dict[PinName, int] = {}
+    for name, tries in (given or {}).items():
+        try:
+            pin = PinName(name)
+        except ValueError:
+            raise ValueError(f"max_tries: no key reference named {name!r}") from None
+        if pin not in CONFIGURABLE_TRIES:
+            raise ValueError(f"max_tries: the limit of {pin.value} is published; it is fixed")
+        if isinstance(tries, bool) or not isinstance(tries, int) or not 1 <= tries <= 15:
+            raise ValueError(f"max_tries: {pin.value} must be 1-15, got {tries!r}")
+        limits[pin] = tries
+    return limits

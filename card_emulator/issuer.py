@@ -44,6 +44,8 @@ class Holder:
 
     @classmethod
     def from_json(cls, text: str) -> Holder:
+        """The holder from the JSON the card file keeps in its metadata (``meta["holder"]``):
+        the named fields, dates as ISO 8601; every other key goes to ``details``."""
         data = json.loads(text)
         core = {
             "name": data.pop("name"),
@@ -59,6 +61,11 @@ class Holder:
 
 
 class Issuer:
+    """The issuer's view of one card (``card.issuer``): its PINs' counters, holder, certificates
+    and metadata, and the window's and kiosk's operations (``reset_pin``). None of it is reachable
+    by APDU. IssuerError (card_emulator.errors) for a PIN the card does not have or a value of the
+    wrong format."""
+
     def __init__(
         self, memory: CardMemory, on_reset: Callable[[], None], lock: AbstractContextManager[Any]
     ) -> None:
@@ -67,9 +74,12 @@ class Issuer:
         self._lock = lock  # the card's: an issuer write never interleaves with a VERIFY
 
     def pins(self) -> list[PinName]:
+        """The PINs (key references) this card holds, in PinName order."""
         return [pin for pin in PinName if self._memory.has_pin(pin)]
 
     def pin_status(self, pin: PinName) -> PinStatus:
+        """Tries left and the maximum of ``pin``, read from the card's memory without a VERIFY
+        (the counter, pin-rules.md §2); IssuerError if the card has no such PIN."""
         self._require(pin)
         record = self._memory.pin(pin)
         return PinStatus(pin, record.remaining, record.max_tries)
@@ -88,13 +98,17 @@ class Issuer:
             self._on_reset()
 
     def holder(self) -> Holder:
+        """The synthetic holder the card was issued to (its card-face data and numbers)."""
         return Holder.from_json(self._memory.meta["holder"])
 
     @property
     def has_signing_certificate(self) -> bool:
+        """Whether the signing certificate (EF 0001) was issued: not on an under-15 card."""
         return self._memory.has_file(AppName.JPKI, 0x0001, FileKind.TRANSPARENT)
 
     def certificates(self) -> dict[str, x509.Certificate]:
+        """The JPKI certificates on the card by label (``signing``, ``signing_ca``,
+        ``user_auth``, ``user_auth_ca``), parsed; a label is missing when its EF is."""
         result = {}
         for label, (app, fid) in CERTIFICATE_FILES.items():
             if self._memory.has_file(app, fid, FileKind.TRANSPARENT):
@@ -102,6 +116,8 @@ class Issuer:
         return result
 
     def meta(self) -> dict[str, str]:
+        """A copy of the card file's metadata: ``seed``, ``serial``, ``atr``, ``holder`` (JSON),
+        ``issued``, ... as strings."""
         return dict(self._memory.meta)
 
     def _require(self, pin: PinName) -> None:

@@ -18,6 +18,7 @@ from card_emulator.store import CardStore
 
 # Bound once: ``FileKind.X`` costs an enum-metaclass hook on Python 3.11, and has_file runs per APDU.
 _PIN, _PRIVATE_KEY, _RECORD = FileKind.PIN, FileKind.PRIVATE_KEY, FileKind.RECORD
+_BLOCKED = FileKind.BLOCKED
 
 
 class CardMemory:
@@ -71,6 +72,8 @@ class CardMemory:
             return location in self._key_der
         if kind is _RECORD:
             return location in self._records
+        if kind is _BLOCKED:  # a key reference blocked at issuance: on every card
+            return True
         return location in self._files
 
     def file(self, app: AppName, fid: int) -> bytes:

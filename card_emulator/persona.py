@@ -267,6 +267,9 @@ class InitialPins:
     user_auth: str
     resident_registry: str
     text_input_helper: str
+    # 共通カードAP's PIN (card-interface.md §7.2): issued with the resident-registry value unless
+    # given; a separate key reference with its own counter.
+    common: str | None = None
 
     def __post_init__(self) -> None:
         for pin_name in (
@@ -282,6 +285,13 @@ class InitialPins:
                 raise ValueError(
                     f"initial {spec.name_en} must be {spec.format.description_en} (value withheld)"
                 )
+        if self.common is not None and not PIN_SPECS[PinName.COMMON].format.accepts(self.common):
+            raise ValueError("initial common-AP PIN must be 4 digits (value withheld)")
+
+    @property
+    def common_value(self) -> str:
+        """The 共通AP PIN at issuance: ``common``, else the resident-registry PIN's value."""
+        return self.resident_registry if self.common is None else self.common
 
     def __repr__(self) -> str:
         return "InitialPins(<redacted>)"
@@ -318,6 +328,8 @@ class Persona:
     card_expiry: date
     security_code: str = field(repr=False)  # 4 digits printed on the card face (§5.6)
     card_serial: str  # 16 characters, token info serial (§4.2)
+    # 15-digit card number: 共通AP EF 0001 serial and MF GET DATA 0045 (card-interface.md §7.2, §8)
+    card_number: str
     pins: InitialPins
 
     def __post_init__(self) -> None:
@@ -354,6 +366,7 @@ class Persona:
         _check_digits("security_code", self.security_code, 4)
         if not isinstance(self.card_serial, str) or _SERIAL.fullmatch(self.card_serial) is None:
             raise ValueError(f"card_serial must be 16 letters or digits, got {self.card_serial!r}")
+        _check_digits("card_number", self.card_number, 15)
         if not isinstance(self.pins, InitialPins):
             raise TypeError("pins must be an InitialPins")
 
@@ -538,4 +551,9 @@ def generate_persona(seed: int, *, issued: date = DEFAULT_ISSUED, **overrides: A
         fields["card_expiry"] = card_expiry_for(birth, issued)
     if "card_serial" not in overrides:
         fields["card_serial"] = _card_serial(seed, issued, overrides)
+    if "card_number" not in overrides:
+        # A stream of its own, so the values drawn above stay what they were before it existed.
+        fields["card_number"] = DeterministicRandom(
+            b"card-number", seed, issued.isoformat()
+        ).digits(15)
     return Persona(**fields)

@@ -85,14 +85,21 @@ CaKind = Literal["signing", "user_auth"]
 # ---------------------------------------------------------------------------------------------
 
 # TEST vectors: the fixed keys every card shares (the two test roots, the text AP's test CA and
-# issuer key), shipped as the witnesses of their search (card_emulator.rsa_keys: where each prime
-# is in the label's stream) so that no process searches for them. tests/test_keys.py checks each
-# against a full search; rebuild_key refuses a witness that is not its label's.
+# issuer key, the CV keys of card_emulator.cv: the MF-level chain 6000020-6000022 and the
+# card-surface AP's CA 6000023 and issuer 6000024), shipped as the witnesses of their search
+# (card_emulator.rsa_keys: where each prime is in the label's stream) so that no process searches
+# for them. tests/test_keys.py checks each against a full search; rebuild_key refuses a witness
+# that is not its label's.
 _TEST_KEY_WITNESSES: dict[bytes, KeyWitness] = {
     b"mynacard TEST JPKI signing CA": KeyWitness(0, 138, 16000, 4),
     b"mynacard TEST JPKI user_auth CA": KeyWitness(0, 280, 39168, 218),
     b"mynacard TEST text AP CA key 6000033": KeyWitness(0, 456, 55808, 63),
     b"mynacard TEST text AP issuer key 6000034": KeyWitness(0, 540, 69248, 279),
+    b"mynacard TEST CV key 6000020 MF root": KeyWitness(0, 1539, 204544, 217),
+    b"mynacard TEST CV key 6000021 MF intermediate": KeyWitness(0, 1072, 125312, 381),
+    b"mynacard TEST CV key 6000022 MF card-level key": KeyWitness(0, 219, 32384, 215),
+    b"mynacard TEST CV key 6000023 surface AP CA": KeyWitness(0, 227, 31744, 63),
+    b"mynacard TEST CV key 6000024 surface AP issuer": KeyWitness(0, 268, 35072, 947),
 }
 
 

@@ -19,6 +19,8 @@ class AppName(StrEnum):
     JPKI = "jpki"  # 公的個人認証AP
     TEXT = "text"  # 券面事項入力補助AP
     JUKI = "juki"  # 住基AP
+    SURFACE = "surface"  # 券面事項確認AP (card-surface AP)
+    COMMON = "common"  # 共通カードAP (本人確認業務用)
 
 
 # Application identifiers (card-interface.md §3)
@@ -26,6 +28,8 @@ APP_AIDS: dict[AppName, bytes] = {
     AppName.JPKI: bytes.fromhex("D392F000260100000001"),
     AppName.TEXT: bytes.fromhex("D3921000310001010408"),
     AppName.JUKI: bytes.fromhex("D3921000310001010401"),
+    AppName.SURFACE: bytes.fromhex("D3921000310001010402"),
+    AppName.COMMON: bytes.fromhex("D3921000310001010100"),
 }
 
 
@@ -38,6 +42,10 @@ class PinName(StrEnum):
     TEXT_INPUT_HELPER = "text_input_helper"  # 券面事項入力補助用の暗証番号, text 0011
     TEXT_CODE_A = "text_code_a"  # 照合番号A (the My Number), text 0014
     TEXT_CODE_B = "text_code_b"  # 照合番号B (era-year YYMMDD + expiry year + code), text 0015
+    SURFACE_BIRTH_DATE = "surface_birth_date"  # 生年月日 (era-year YYMMDD), 券面AP 0011
+    SURFACE_CODE_B = "surface_code_b"  # 照合番号B, 券面AP 0012
+    SURFACE_CODE_A = "surface_code_a"  # 照合番号A (the My Number), 券面AP 0013
+    COMMON = "common"  # 共通カードAP's own PIN, 001C (separate from 住基AP 001C)
 
 
 # The four PINs a holder sets and may lock (pin-rules.md §1); A and B are derived from the card face.
@@ -73,6 +81,9 @@ SIGNING_PASSWORD = PinFormat(
     "英大文字(A-Z)と数字(0-9)の6~16文字、英字と数字をそれぞれ1文字以上",
 )
 TWELVE_DIGITS = PinFormat(r"[0-9]{12}", 12, 12, "12 digits (the My Number)", "数字12桁(個人番号)")
+SIX_DIGITS = PinFormat(
+    r"[0-9]{6}", 6, 6, "6 digits: birth date as era-year YYMMDD", "数字6桁: 生年月日(和暦YYMMDD)"
+)
 FOURTEEN_DIGITS = PinFormat(
     r"[0-9]{14}",
     14,
@@ -86,7 +97,7 @@ class ChangeCommand(Enum):
     """How the holder changes a PIN (card-interface.md §2.5): CLA INS P1 P2."""
 
     CHANGE_REFERENCE_DATA = (0x00, 0x24, 0x01, 0x80)  # JPKI and text AP
-    CHANGE_KEY = (0x80, 0x32, 0x00, 0x80)  # JICSAP CHANGE KEY, 住基AP
+    CHANGE_KEY = (0x80, 0x32, 0x00, 0x80)  # JICSAP CHANGE KEY, 住基AP and 共通AP
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +191,71 @@ PIN_SPECS: dict[PinName, PinSpec] = {
             "券面の生年月日・有効期限・セキュリティコードで基本4情報を読み取る",
             "birth date, expiry year and security code from the card face, to read the basic four",
         ),
+        # 券面事項確認AP keys (card-interface.md §6.1): their retry limits are not public either;
+        # 10 like the text AP's A/B, and a card can be issued with others (issue_card max_tries).
+        PinSpec(
+            PinName.SURFACE_BIRTH_DATE,
+            AppName.SURFACE,
+            0x0011,
+            10,
+            SIX_DIGITS,
+            None,
+            "生年月日(券面事項確認AP)",
+            "birth-date key (card-surface AP)",
+            "生年月日6桁で年齢確認用の記録(生年月日と署名)だけを読み取る",
+            "the birth date alone opens the age-verification record and nothing more",
+        ),
+        PinSpec(
+            PinName.SURFACE_CODE_B,
+            AppName.SURFACE,
+            0x0012,
+            10,
+            FOURTEEN_DIGITS,
+            None,
+            "照合番号B(券面事項確認AP)",
+            "verification code B (card-surface AP)",
+            "券面の画像(氏名・住所・顔写真など)を読み取る。個人番号の画像は読めない",
+            "reads the card face images (name, address, photo, ...), not the My Number image",
+        ),
+        PinSpec(
+            PinName.SURFACE_CODE_A,
+            AppName.SURFACE,
+            0x0013,
+            10,
+            TWELVE_DIGITS,
+            None,
+            "照合番号A(券面事項確認AP)",
+            "verification code A (card-surface AP)",
+            "個人番号で券面の画像と個人番号の画像を読み取る",
+            "the My Number opens the card face images and the My Number image",
+        ),
+        # 共通カードAP PIN (card-interface.md §7.2): 4 digits, 3 tries like 住基AP's, its own counter.
+        PinSpec(
+            PinName.COMMON,
+            AppName.COMMON,
+            0x001C,
+            3,
+            FOUR_DIGITS,
+            ChangeCommand.CHANGE_KEY,
+            "共通カードAPの暗証番号",
+            "common-AP PIN",
+            "本人確認業務用領域の暗証番号(住基の暗証番号と同じ値で発行、回数は別)",
+            "the identity-check area's PIN (issued with the resident-registry value, own counter)",
+        ),
     )
 }
+
+# Key references whose retry limit no public source gives (card-interface.md §5.6, §6.1, §14): the
+# tables say 10, and a card may be issued with another (issue_card(max_tries=...)).
+CONFIGURABLE_TRIES: frozenset[PinName] = frozenset(
+    {
+        PinName.TEXT_CODE_A,
+        PinName.TEXT_CODE_B,
+        PinName.SURFACE_BIRTH_DATE,
+        PinName.SURFACE_CODE_A,
+        PinName.SURFACE_CODE_B,
+    }
+)
 
 PIN_BY_LOCATION: dict[tuple[AppName, int], PinName] = {
     (spec.app, spec.fid): spec.name for spec in PIN_SPECS.values()
@@ -200,6 +274,7 @@ class FileKind(StrEnum):
     PRIVATE_KEY = "private_key"  # usable by COMPUTE DIGITAL SIGNATURE, never readable (6981)
     PIN = "pin"  # a key reference for VERIFY, never readable (6981)
     SECRET = "secret"  # data for issuer terminals only: every user read answers 6982
+    BLOCKED = "blocked"  # a key reference blocked at issuance: query 63C0, VERIFY 6984, no value
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +308,10 @@ def _rule(
 
 
 _J, _T, _R = AppName.JPKI, AppName.TEXT, AppName.JUKI
-_BIN, _REC = FileKind.TRANSPARENT, FileKind.RECORD
+_S, _C = AppName.SURFACE, AppName.COMMON
+_BIN, _REC, _KEY = FileKind.TRANSPARENT, FileKind.RECORD, FileKind.PRIVATE_KEY
+_T_ANY = (PinName.TEXT_INPUT_HELPER, PinName.TEXT_CODE_A, PinName.TEXT_CODE_B)
+_S_AB = (PinName.SURFACE_CODE_A, PinName.SURFACE_CODE_B)
 
 # fmt: off
 FILE_RULES: tuple[FileRule, ...] = (
@@ -261,7 +339,17 @@ FILE_RULES: tuple[FileRule, ...] = (
           "integrity record (digests and signature)", "真正性確認用の署名"),
     _rule(_T, 0x0004, _BIN, (), "CV certificate of the issuer key", "CV証明書"),
     _rule(_T, 0x0005, _BIN, (), "application basic information", "AP基本情報"),
+    _rule(_T, 0x0006, _BIN, _T_ANY, "public key for SET SESSION KEY (secure messaging)",
+          "セキュアメッセージング用の公開鍵"),
+    _rule(_T, 0x0007, _BIN, _T_ANY, "signed public key of the AP key 0013",
+          "AP鍵0013の公開鍵と発行者の署名"),
+    # EF 0008: 16 × FF on cards, who opens it unknown (§5.1): like its neighbours, our choice.
+    _rule(_T, 0x0008, _BIN, _T_ANY, "unknown (16 × FF)", "不明(FFが16バイト)"),
     _rule(_T, 0x0011, FileKind.PIN, (), "text-input-helper PIN", "券面事項入力補助用暗証番号"),
+    _rule(_T, 0x0012, FileKind.BLOCKED, (), "key reference blocked on every card (purpose unknown)",
+          "全カードでロック済みの鍵参照(用途不明)"),
+    _rule(_T, 0x0013, _KEY, (), "AP key: signs challenges (80 2A 00 00), no PIN",
+          "AP鍵: チャレンジに署名(80 2A 00 00)、暗証番号不要"),
     _rule(_T, 0x0014, FileKind.PIN, (), "verification code A", "照合番号A"),
     _rule(_T, 0x0015, FileKind.PIN, (), "verification code B", "照合番号B"),
     # 住基AP (card-interface.md §7.1). Where the 住民票コード lives is not public: EF 0003 is our choice.
@@ -269,12 +357,44 @@ FILE_RULES: tuple[FileRule, ...] = (
     _rule(_R, 0x0003, FileKind.SECRET, (), "resident-record code (住民票コード), issuer terminals only",
           "住民票コード(住基ネット端末専用)"),
     _rule(_R, 0x001C, FileKind.PIN, (), "resident-registry PIN", "住民基本台帳用暗証番号"),
+    # 券面事項確認AP (card-interface.md §6.1): A reaches 0002–0006, B the same without 0005.
+    _rule(_S, 0x0001, _BIN, (PinName.SURFACE_BIRTH_DATE,),
+          "age-verification record: birth date, card key, signature", "年齢確認用記録(生年月日・署名)"),
+    _rule(_S, 0x0002, _BIN, _S_AB, "card face: birth date, sex, name, address, photo, expiry",
+          "券面事項(生年月日・性別・氏名・住所・顔写真・有効期限)"),
+    _rule(_S, 0x0003, _BIN, (), "application basic information", "AP基本情報"),
+    _rule(_S, 0x0004, _BIN, (), "CV certificate of the issuer key", "CV証明書"),
+    _rule(_S, 0x0005, _BIN, (PinName.SURFACE_CODE_A,), "My Number as an image, signed",
+          "個人番号の画像(署名付き)"),
+    # EF 0006: content unknown (§6.1); 16 × FF is our choice.
+    _rule(_S, 0x0006, _BIN, _S_AB, "unknown (16 × FF)", "不明(FFが16バイト)"),
+    _rule(_S, 0x0011, FileKind.PIN, (), "birth-date key", "生年月日"),
+    _rule(_S, 0x0012, FileKind.PIN, (), "verification code B", "照合番号B"),
+    _rule(_S, 0x0013, FileKind.PIN, (), "verification code A", "照合番号A"),
+    _rule(_S, 0x001A, _KEY, (), "card key: signs challenges (80 2A 00 00), no PIN",
+          "カード鍵: チャレンジに署名(80 2A 00 00)、暗証番号不要"),
+    # 共通カードAP (card-interface.md §7.2)
+    _rule(_C, 0x0001, _REC, (), "card information: serial, municipality code, expiry",
+          "カード情報(製造番号・全国地方公共団体コード・有効期限)"),
+    _rule(_C, 0x0002, _REC, (), "key reference record", "鍵参照レコード"),
+    _rule(_C, 0x0019, _KEY, (), "key for INTERNAL AUTHENTICATE, no PIN",
+          "INTERNAL AUTHENTICATE用の鍵、暗証番号不要"),
+    _rule(_C, 0x001C, FileKind.PIN, (), "common-AP PIN", "共通カードAPの暗証番号"),
 )
 # fmt: on
 
 FILE_RULE_BY_LOCATION: dict[tuple[AppName, int], FileRule] = {
     (rule.app, rule.fid): rule for rule in FILE_RULES
 }
+
+# Private keys used with no PIN: which instruction each answers (card-interface.md §2.6, §2.7).
+# INTERNAL AUTHENTICATE reaches only 共通AP 0019; the 券面 APs' keys sign with 80 2A 00 00 (P2 = 00:
+# the AP's default key) and answer INTERNAL AUTHENTICATE with 6985.
+INTERNAL_AUTHENTICATION_KEYS: frozenset[tuple[AppName, int]] = frozenset({(AppName.COMMON, 0x0019)})
+AP_SIGNING_KEYS: dict[AppName, int] = {AppName.TEXT: 0x0013, AppName.SURFACE: 0x001A}
+# The private half of text EF 0006 (a public key EF): decrypts SET SESSION KEY (§5.7). Kept with the
+# card's keys under the EF's own location; no EF of the card exposes it.
+SESSION_KEY_LOCATION: tuple[AppName, int] = (AppName.TEXT, 0x0006)
 
 
 # ---------------------------------------------------------------------------------------------

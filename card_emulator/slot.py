@@ -149,14 +149,17 @@ class Slot:
             self._after_answer()
 
     def clear_faults(self) -> None:
+        """Remove every fault: the card answers for itself again."""
         self.set_faults(None)
 
     # -- trace sinks ---------------------------------------------------------------------------
 
     def add_sink(self, sink: TraceSink) -> None:
+        """Send every exchange and event of this slot to ``sink`` (a trace recorder) too."""
         self._sinks.append(sink)
 
     def remove_sink(self, sink: TraceSink) -> None:
+        """Stop sending to ``sink``; ValueError if it was not added."""
         self._sinks.remove(sink)
 
     def note_event(self, name: str, **detail: Any) -> None:
@@ -219,6 +222,7 @@ class Slot:
         return self._card.atr
 
     def power_on(self) -> None:
+        """Power the card in the slot (``Card.power_on``); CardRemovedError when it is out."""
         with self._lock:
             if not self._present:
                 self._attempt_while_out()
@@ -227,11 +231,13 @@ class Slot:
             self._card.power_on()
 
     def power_off(self) -> None:
+        """Power the card off (``Card.power_off``); nothing when the slot is empty."""
         with self._lock:
             if self._present:
                 self._card.power_off()
 
     def reset(self) -> None:
+        """A warm reset of the card (``Card.reset``); CardRemovedError when it is out."""
         with self._lock:
             if not self._present:
                 raise CardRemovedError("no card in the slot")

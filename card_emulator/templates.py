@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -46,15 +46,23 @@ def key(*parts: Any, **named: Any) -> Hashable | None:
     """The cache key of ``Card.create``'s arguments, or None when one of them is unhashable (such
     a call is not cached). Each value counts with its type and its ``repr`` as well as by
     equality, so ``1``, ``True`` and ``1.0`` — or ``(1,)`` and ``(True,)`` — are told apart, and
-    values whose ``repr`` hides them (``InitialPins``) still compare by value."""
-    typed = tuple((type(v), v, repr(v)) for v in parts) + tuple(
-        (name, type(v), v, repr(v)) for name, v in sorted(named.items())
+    values whose ``repr`` hides them (``InitialPins``) still compare by value. A mapping (such as
+    ``max_tries={"surface_code_b": 5}``) counts by its items, each typed the same way."""
+    typed = tuple(_typed(v) for v in parts) + tuple(
+        (name, *_typed(v)) for name, v in sorted(named.items())
     )
     try:
         hash(typed)
     except TypeError:
         return None
     return typed
+
+
+def _typed(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, Mapping):
+        items = sorted(((_typed(k), _typed(v)) for k, v in value.items()), key=repr)
+        return (type(value), tuple(items))
+    return (type(value), value, repr(value))
 
 
 def lookup(cache_key: Hashable) -> Template | None:
@@ -83,7 +91,10 @@ def clear() -> None:
 
 def card_meta(image: CardImage, seed: int, variant: str, atr: bytes) -> dict[str, str]:
     """A new card's ``meta`` rows: format, seed, variant, issuance date, ATR (hex), serial, the
-    holder as JSON (every persona field but the PINs), and the TEST label."""
+    holder as JSON (every persona field but the PINs), the TEST label, and the MF-level GET DATA
+    objects (``card_emulator.mf``, spec §8)."""
+    from card_emulator import mf
+
     persona = image.persona
     holder = {
         f.name: _json_value(getattr(persona, f.name)) for f in fields(persona) if f.name != "pins"
@@ -97,6 +108,7 @@ def card_meta(image: CardImage, seed: int, variant: str, atr: bytes) -> dict[str
         "serial": image.serial,
         "holder": json.dumps(holder, ensure_ascii=False, sort_keys=True),
         "test_card": "synthetic holder, test keys: not a real identity",
+        mf.META_KEY: mf.objects_to_meta(image.mf_objects),
     }
 
 

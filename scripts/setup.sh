@@ -36,7 +36,9 @@ fi
 needed+=(vsmartcard-vpicc python3-pycryptodome)
 # The learning page's browser tests drive Debian's Chromium through its chromedriver (selenium; no
 # browser or driver is downloaded); Japanese text needs a CJK font, in the page and in Graphviz's
-# diagrams (`mynacard diagram`).
+# diagrams (`mynacard diagram`). The card face's Japanese text is drawn with the same IPAGothic
+# (card_emulator/face.py): the same font file on every Debian 12 machine, so the same seed gives
+# the same card bytes.
 needed+=(chromium chromium-driver fonts-ipafont-gothic graphviz)
 # apt-get one at a time on a shared machine: the same lock file as every helper script here.
 if command -v flock >/dev/null 2>&1; then

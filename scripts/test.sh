@@ -12,5 +12,7 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy --strict"
 .venv/bin/mypy
+echo "== API reference (pdoc: build/api/index.html)"
+.venv/bin/python scripts/api_docs.py
 echo "== pytest"
 HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" .venv/bin/python -m pytest "$@"

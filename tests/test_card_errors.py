@@ -19,13 +19,14 @@ JPKI = "00A4040C0AD392F000260100000001"
         ("00A4040C0AD392F0", 0x6700),  # Lc says more than there is
         ("00A4040C02D392F000", 0x6700),  # trailing garbage: neither case 3S nor 4S
         ("00A4040C0AD392F000260100000099", 0x6A82),  # unknown AID
-        ("00A4040C05D392F00026", 0x6A82),  # a prefix is not selected
+        ("00A4040C05D392F00026", 0x9000),  # a prefix selects (JICSAP 4.2(1), §2.1)
+        ("00A4040C05D392F00027", 0x6A82),  # a prefix of no DF name
         ("00A4020C020018", 0x6A82),  # no EF before an application (§1.4)
         ("00A40000", 0x6A86),  # MF right after reset (§1.4)
         ("00A4000C023F00", 0x6A82),  # 3F00 by FID (§1.4)
         ("00A4080C023F00", 0x6A86),
         ("00A4040C", 0x6700),  # no AID
-        ("00A40401" + "0AD392F000260100000001", 0x6A86),  # P2 not 0C/00
+        ("00A40410" + "0AD392F000260100000001", 0x6A86),  # P2 not 0X (ISO 7816-4 §7.1.1)
         ("00EE0000", 0x6D00),  # unknown INS
         ("00B0000004", 0x6986),  # no EF at MF level
         ("00200080", 0x6986),
@@ -40,7 +41,8 @@ JPKI = "00A4040C0AD392F000260100000001"
         ("00840000", 0x6700),
         ("00840000000008", 0x6985),  # extended Le (§1.3)
         ("00CA5F5100", 0x9000),  # the ATR without TS (§1.2)
-        ("00CA004200", 0x6A88),
+        ("00CA004200", 0x9000),  # an MF-level object (§8)
+        ("00CA010100", 0x6A88),  # absent
         ("002C000000", 0x6D00),  # RESET RETRY COUNTER is not a user APDU (§10.3)
         ("00C0000000", 0x6985),  # nothing waiting for GET RESPONSE
     ],

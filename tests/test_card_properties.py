@@ -153,6 +153,8 @@ class CardMachine(RuleBasedStateMachine):
         pin = self._current_pin()
         if self.model.ef is None:
             assert sw == 0x6986
+        elif self._current_kind() is FileKind.BLOCKED:
+            assert sw == 0x63C0  # blocked at issuance on every card (text AP 0012, §5.1)
         elif pin is None:
             assert sw == 0x6981
         else:
@@ -194,7 +196,7 @@ class CardMachine(RuleBasedStateMachine):
         data, sw = send(self.card, "00B0000000")
         assert self.model.app is not None and self.model.ef is not None
         rule_ = next(r for r in FILE_RULES if (r.app, r.fid) == (self.model.app, self.model.ef))
-        if rule_.kind in (FileKind.PIN, FileKind.PRIVATE_KEY, FileKind.RECORD):
+        if rule_.kind in (FileKind.PIN, FileKind.PRIVATE_KEY, FileKind.RECORD, FileKind.BLOCKED):
             assert sw == 0x6981
         elif rule_.kind is FileKind.SECRET:
             assert sw == 0x6982
@@ -223,6 +225,9 @@ class CardMachine(RuleBasedStateMachine):
     def counters_match_the_model(self) -> None:
         for pin, state in self.model.pins.items():
             assert self.card.issuer.pin_status(pin).remaining == state.remaining, pin
+
+    def _current_kind(self) -> FileKind:
+        return next(r.kind for r in FILE_RULES if (r.app, r.fid) == (self.model.app, self.model.ef))
 
     def _current_pin(self) -> PinName | None:
         for pin, spec in PIN_SPECS.items():

@@ -166,3 +166,14 @@ def test_variants(variant: str) -> None:
         certs = card.issuer.certificates()
         issued = card.issuer.meta()["issued"]
         assert certs["user_auth"].not_valid_after_utc.date().isoformat() < issued
+
+
+def test_reference_0012_is_blocked_and_never_readable(card: Card) -> None:
+    """Text AP 0012 is blocked on every card (§5.1): a query 63C0, VERIFY 6984, READ 6981."""
+    assert sw_of(card, "00A4040C0A" + TEXT_AID) == 0x9000
+    assert sw_of(card, "00A4020C020012") == 0x9000
+    assert sw_of(card, "00200080") == 0x63C0
+    assert sw_of(card, "002000800431323334") == 0x6984
+    assert sw_of(card, "00B0000000") == 0x6981
+    assert sw_of(card, "00B0920000") == 0x6981  # by short EF identifier too
+    assert sw_of(card, "00B2010400") == 0x6981

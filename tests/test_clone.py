@@ -173,3 +173,27 @@ def test_a_clone_behaves_as_its_source_from_then_on(before: list[str], after: li
             assert _apply(copy, op, pins) == _apply(source, op, pins)
         assert contents(copy)[4] == contents(source)[4] or "reset" in after
         source.close()
+
+
+def test_a_clone_keeps_the_cards_own_retry_limits_and_mf_objects() -> None:
+    """issue 9's per-card contents: limits chosen at issuance (PIN records) and the MF-level GET
+    DATA objects (meta) travel with a clone and with a template's clones."""
+    limits = {"surface_code_b": 5}
+    source = Card.create(None, seed=4, max_tries=limits, card_number="123456789012345")
+    again = Card.create(
+        None, seed=4, max_tries={"surface_code_b": 5}, card_number="123456789012345"
+    )
+    plain = Card.create(None, seed=4)
+    for card in (source, source.clone(), again):
+        assert card.issuer.pin_status(PinName.SURFACE_CODE_B).max_tries == 5
+        assert send(card, "00CA004500") == (b"123456789012345", 0x9000)
+    assert plain.issuer.pin_status(PinName.SURFACE_CODE_B).max_tries == 10
+    assert send(plain, "00CA004500")[0] != b"123456789012345"
+    assert contents(again) == contents(source)  # the second call is a clone of the same template
+
+
+def test_mappings_are_template_keys_by_their_items() -> None:
+    assert templates.key(max_tries={"a": 1}) == templates.key(max_tries={"a": 1})
+    assert templates.key(max_tries={"a": 1}) != templates.key(max_tries={"a": True})
+    assert templates.key(max_tries={"a": 1}) != templates.key(max_tries={"a": 2})
+    assert templates.key(max_tries={"a": [1]}) is None  # an unhashable item: not cached

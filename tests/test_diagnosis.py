@@ -120,7 +120,9 @@ def test_not_found_and_nothing_selected_point_at_the_right_place(
     )
     select_app(mynacard, AppName.TEXT)
     assert send(mynacard, "803200800431323334")[1] == 0x6D00
-    assert "CHANGE KEY exists only in the resident registry AP" in diagnosis(mynacard_trace, "6D00")
+    assert "CHANGE KEY exists only in the resident registry AP and the common card AP" in diagnosis(
+        mynacard_trace, "6D00"
+    )
     assert send(mynacard, "802A00800401020304")[1] == 0x6A86
     assert "the JPKI keys (EF 0017, 001A) sign in the JPKI AP" in diagnosis(mynacard_trace, "6A86")
 
@@ -142,3 +144,25 @@ def test_accepted_exchanges_have_no_diagnosis(mynacard: Card, mynacard_trace: Re
     send(mynacard, "00200080")
     assert all(e.diagnosis is None for e in mynacard_trace.entries)
     assert last(mynacard_trace).decision == "accepted"  # a tries query is an answer
+
+
+def test_the_card_surface_and_common_aps_are_named(
+    mynacard: Card, mynacard_trace: Recorder
+) -> None:
+    """issue 9's applications: a refusal there names them, and the instructions they lack."""
+    select_app(mynacard, AppName.SURFACE)
+    assert send(mynacard, "00B0820000")[1] == 0x6982  # EF 0002 by SFI: the face needs A or B
+    assert "since the SELECT of the card-surface AP at exchange 1" in diagnosis(
+        mynacard_trace, "6982"
+    )
+    select_app(mynacard, AppName.COMMON)
+    assert send(mynacard, "802A00000401020304")[1] == 0x6D00
+    assert diagnosis(mynacard_trace, "6D00") == (
+        "COMPUTE DIGITAL SIGNATURE exists only in the JPKI AP, the text input helper AP and the "
+        "card-surface AP; the current application is the common card AP"
+    )
+    assert send(mynacard, "00A4040C07A0000001510000")[1] == 0x9000
+    assert send(mynacard, "00B0000004")[1] == 0x6986
+    assert "since the SELECT of the issuer security domain at exchange 5" in diagnosis(
+        mynacard_trace, "6986"
+    )

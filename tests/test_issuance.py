@@ -38,7 +38,15 @@ from card_emulator.persona import (
     nth_birthday_after,
     verification_code_b,
 )
-from card_emulator.rules import FILE_RULES, PIN_SPECS, USER_PINS, AppName, FileKind, PinName
+from card_emulator.rules import (
+    FILE_RULES,
+    PIN_SPECS,
+    SESSION_KEY_LOCATION,
+    USER_PINS,
+    AppName,
+    FileKind,
+    PinName,
+)
 
 J, T, R = AppName.JPKI, AppName.TEXT, AppName.JUKI
 
@@ -217,7 +225,8 @@ def test_files_keys_pins_are_exactly_those_the_rules_list(card: CardImage) -> No
     files = {FileKind.TRANSPARENT, FileKind.SECRET}
     assert set(card.files) == _expected_locations(files, signing=True)
     assert set(card.records) == _expected_locations({FileKind.RECORD}, signing=True)
-    assert set(card.keys) == _expected_locations({FileKind.PRIVATE_KEY}, signing=True)
+    keys = _expected_locations({FileKind.PRIVATE_KEY}, signing=True) | {SESSION_KEY_LOCATION}
+    assert set(card.keys) == keys
     assert set(card.pins) == set(PinName)
     assert card.has_signing_certificate
     assert card.files[(J, 0x0008)] == bytes.fromhex("8F 8F 00")
@@ -311,7 +320,7 @@ def test_under15_has_no_signing_certificate(under15: CardImage) -> None:
     assert set(under15.files) == _expected_locations(
         {FileKind.TRANSPARENT, FileKind.SECRET}, signing=False
     )
-    assert set(under15.keys) == {(J, 0x0017)}
+    assert {loc for loc in under15.keys if loc[0] is J} == {(J, 0x0017)}
     assert set(under15.pins) == set(PinName)
     p = under15.persona
     assert p.card_expiry == nth_birthday_after(p.birth_date, p.issued, 5)

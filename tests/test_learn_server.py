@@ -82,7 +82,7 @@ def test_the_api_drives_the_real_card(served: Any) -> None:
     assert status == 200 and data["entry"]["sw"] == "63C2" and data["entry"]["remaining"] == 2
     assert app.lesson.card.issuer.pin_status(PinName.TEXT_INPUT_HELPER).remaining == 2
     bad = request(served, "POST", "/api/enter", {"pin": "bank", "value": "1"})
-    assert bad[0] == 400 and b"unknown PIN" in bad[2]
+    assert bad[0] == 400 and b"is not a PIN name" in bad[2]
     assert request(served, "POST", "/api/nothing", {})[0] == 404
 
 

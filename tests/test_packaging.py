@@ -88,8 +88,17 @@ def test_the_readme_pin_table_agrees_with_the_rules() -> None:
     readme = (ROOT / "README.md").read_text()
     table = readme.split("## Applications and PINs", 1)[1].split("\n\n", 2)[1]
     rows = [row for row in table.splitlines() if row.startswith("|")][2:]
+    app_of_row, app = [], ""
+    for row in rows:  # an application's first row names its AID; the rows below leave it blank
+        aid = row.strip("|").split("|")[1].strip().strip("`")
+        app = aid or app
+        app_of_row.append(app)
     for spec in PIN_SPECS.values():
-        row = next(r for r in rows if f"(`{spec.fid:04X}`)" in r)
+        aid = APP_AIDS[spec.app].hex().upper()
+        row = next(
+            r for r, a in zip(rows, app_of_row, strict=True)
+            if a == aid and f"(`{spec.fid:04X}`)" in r
+        )  # fmt: skip
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert cells[4] == str(spec.max_tries), spec.name
     for aid in APP_AIDS.values():

@@ -432,8 +432,8 @@ def test_diagram_check_without_a_docs_directory(
     result = run("diagram", "--check")
     assert result.exit_code == 2
     assert result.output == (
-        f"mynacard: no docs directory at {tmp_path / 'docs'}; run from the repository root "
-        "or give --out\n"
+        f"mynacard: {tmp_path} is not inside a checkout of mynumber-card-emulator: give --out DIR "
+        "(or run from the repository)\n"
     )
     assert not (tmp_path / "docs").exists()  # --check creates nothing
     assert run("diagram", "--check", "--out", str(tmp_path / "elsewhere")).exit_code == 2

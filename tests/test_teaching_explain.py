@@ -235,3 +235,38 @@ def test_a_query_spends_nothing_and_says_so(
     text = explain_exchange(exchanges[-1], Lang.EN)
     assert "住基" in explain_exchange(exchanges[-1], Lang.JA)
     assert "3 tries left; the query spent nothing" in text
+
+
+def test_the_refusals_of_issue_9_have_japanese_reasons() -> None:
+    """The card-surface and common APs, MF objects, prefix SELECT and SM refusals are explained
+    in Japanese too (a reason missing from the table would show only in English output)."""
+    from card_emulator.teaching.commands import card_reason
+
+    card = Card.create(None, seed=7)
+    seen: list[Exchange] = []
+    card.add_observer(seen.append)
+    surface, common = "00A4040C0AD3921000310001010402", "00A4040C0AD3921000310001010100"
+    text = "00A4040C0AD3921000310001010408"
+    for apdu in (
+        "00CA00F800",  # 565 bytes: extended Le
+        "00CA123400",  # no such object at MF level
+        "00A4040C03D39299",  # no application with this name
+        "00A4041C03D39210",  # P2 must be 0X
+        text,
+        "00A4020C020012",
+        "00200080043132333400",  # blocked on every card
+        "80AE0000",  # SET SESSION KEY before the PIN
+        "0CB0000000",  # SM with no session
+        surface,
+        "802A0001022000",  # P1P2 of the AP key
+        "00880080",  # INTERNAL AUTHENTICATE with nothing selected
+        common,
+        "0088019901AB00",  # P1
+        "00880099",  # no challenge
+        "0088009C01AB00",  # a PIN is no key
+    ):
+        card.transmit(bytes.fromhex(apdu))
+    refused = [e for e in seen if e.sw != 0x9000 and e.reason]
+    assert len(refused) >= 12
+    missing = [e.reason for e in refused if card_reason(e.reason) is None]
+    assert not missing

@@ -180,7 +180,7 @@ def test_pin_names_of_the_cli() -> None:
     assert parse_pin("user-auth") == PinName.USER_AUTH
     assert parse_pin("resident") == PinName.RESIDENT_REGISTRY
     assert parse_pin("text") == PinName.TEXT_INPUT_HELPER
-    with pytest.raises(ValueError, match="signing, user-auth, resident, text"):
+    with pytest.raises(ValueError, match="choose signing, user_auth, resident_registry"):
         parse_pin("bank")
 
 

@@ -175,7 +175,7 @@ def test_failed_expectations_are_reported() -> None:
         ({"start": "2025-06-01", "events": []}, "at least one"),
         ({"start": "2025-06-01", "events": [{"action": "jump"}]}, "action must be one of"),
         ({"start": "2025-06-01", "events": [{"action": "verify"}]}, "needs a pin"),
-        ({"start": "2025-06-01", "events": [{"action": "query", "pin": "x"}]}, "unknown PIN"),
+        ({"start": "2025-06-01", "events": [{"action": "query", "pin": "x"}]}, "is not a PIN name"),
         ({"start": "2025-06-01", "events": [{"action": "query", "pin": "text", "colour": 1}]},
          "unknown key"),
         ({"start": "2025-06-01", "events": [{"action": "verify", "pin": "text", "value": 1234}]},

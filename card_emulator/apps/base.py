@@ -11,11 +11,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
 from apdu import CommandApdu, StatusWord, verify_failed, wrong_le_sw
 from card_emulator.errors import CardError
 from card_emulator.memory import CardMemory
 from card_emulator.rules import (
+    AP_SIGNING_KEYS,
     FILE_RULE_BY_LOCATION,
+    INTERNAL_AUTHENTICATION_KEYS,
     PIN_BY_LOCATION,
     PIN_SPECS,
     AppName,
@@ -24,15 +29,19 @@ from card_emulator.rules import (
     FileRule,
     PinName,
 )
+from card_emulator.sm import SmSession
 
 SW = StatusWord
+_PKCS1 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 # Bound once: on Python 3.11 every ``FileKind.X`` goes through the enum metaclass's ``__getattr__``
 # hook (~1,000 instructions, ~0.2 µs), and these are read on every READ BINARY.
-_PIN, _PRIVATE_KEY, _RECORD, _SECRET = (
+_PIN, _PRIVATE_KEY, _RECORD, _SECRET, _BLOCKED = (
     FileKind.PIN,
     FileKind.PRIVATE_KEY,
     FileKind.RECORD,
     FileKind.SECRET,
+    FileKind.BLOCKED,
 )
 
 
@@ -44,6 +53,7 @@ class Session:
     ef: int | None = None
     verified: set[PinName] = field(default_factory=set)
     pending: bytes = b""  # response bytes waiting for GET RESPONSE (61xx)
+    sm: SmSession | None = None  # secure messaging, text AP only (card-interface.md §5.7)
 
 
 @dataclass(slots=True)
@@ -119,7 +129,7 @@ class Application:
 
     def _check_access(self, rule: FileRule, ctx: Context) -> None:
         kind = rule.kind
-        if kind is _PIN or kind is _PRIVATE_KEY:
+        if kind is _PIN or kind is _PRIVATE_KEY or kind is _BLOCKED:
             raise CardError(SW.COMMAND_INCOMPATIBLE, "a key or PIN EF is never readable")
         if kind is _SECRET:
             raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "readable by issuer terminals only")
@@ -180,6 +190,10 @@ class Application:
             ctx.session.ef = rule.fid
         else:
             raise CardError(SW.INCORRECT_P1P2, "P2 must be 80 or 80 + a short EF identifier")
+        if rule.kind is _BLOCKED:  # blocked at issuance: 63C0 to a query, else 6984
+            if command.ins == 0x20 and not command.data:
+                raise CardError(verify_failed(0), "blocked on every card")
+            raise CardError(SW.REFERENCE_DATA_NOT_USABLE, "blocked on every card")
         pin = PIN_BY_LOCATION.get((self.name, rule.fid))
         if pin is None:
             raise CardError(SW.COMMAND_INCOMPATIBLE, f"EF {rule.fid:04X} is not a PIN")
@@ -252,6 +266,50 @@ def change_key_handler(app: Application, command: CommandApdu, ctx: Context) -> 
     return app.change(command, ctx, ChangeCommand.CHANGE_KEY)
 
 
+def sign_with_ap_key(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    """``80 2A 00 00 Lc <DigestInfo> 00``: the AP's own key signs with no credential, P2 = 00 being
+    the AP's default key (text AP 0013, 券面AP 001A; card-interface.md §2.6)."""
+    from card_emulator.apps.jpki import compute_signature  # the JPKI AP's signature schemes
+
+    ctx.note.action = "sign"
+    fid = AP_SIGNING_KEYS[app.name]
+    if command.p1 != 0x00 or command.p2 not in (0x00, 0x80 | fid):
+        raise CardError(SW.INCORRECT_P1P2, "the AP key signs with 80 2A 00 00")
+    if not ctx.memory.has_file(app.name, fid, FileKind.PRIVATE_KEY):
+        raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "this card has no AP signing key")
+    if not command.data:
+        raise CardError(SW.WRONG_LENGTH, "nothing to sign")
+    return compute_signature(ctx.memory.card_key(app.name, fid), 0x00, command.data)
+
+
+def internal_authenticate(app: Application, command: CommandApdu, ctx: Context) -> bytes:
+    """INTERNAL AUTHENTICATE ``00 88 00 (80 | SFI) Lc challenge 00`` (card-interface.md §2.7).
+
+    Only 共通AP 0019 answers: PKCS#1 v1.5 over DigestInfo(SHA-256(challenge)), no PIN, 1–255 bytes.
+    A key behind a PIN answers 6982 (6985 once it is verified: it signs with 80 2A), the 券面 APs'
+    signing keys 6985, an EF that is no key 6981 (myna-card ``card.rs internal_authenticate``).
+    """
+    ctx.note.action = "internal_authenticate"
+    if command.p1 != 0x00:
+        raise CardError(SW.INCORRECT_P1P2, "INTERNAL AUTHENTICATE takes P1 = 00")
+    if command.p2 == 0x80:
+        rule = app._ef_for(ctx, None)
+    elif 0x81 <= command.p2 <= 0x9E:
+        rule = app.file_rule(ctx, command.p2 & 0x1F)
+    else:
+        raise CardError(SW.INCORRECT_P1P2, "P2 must be 80 or 80 + a key's short EF identifier")
+    if rule.kind is not FileKind.PRIVATE_KEY:
+        raise CardError(SW.COMMAND_INCOMPATIBLE, f"EF {rule.fid:04X} is not a key")
+    if (app.name, rule.fid) not in INTERNAL_AUTHENTICATION_KEYS:
+        if rule.opened_by and not rule.opened_by & ctx.session.verified:
+            raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "the key needs a PIN")
+        raise CardError(SW.CONDITIONS_NOT_SATISFIED, "this key signs with 80 2A, not 00 88")
+    if not 1 <= len(command.data) <= 255:
+        raise CardError(SW.WRONG_LENGTH, "a challenge is 1-255 bytes")
+    key = ctx.memory.card_key(app.name, rule.fid)  # parsed once per card, shared by clones
+    return key.sign(command.data, _PKCS1, _SHA256)
+
+
 def refuse(sw: int, reason: str) -> Handler:
     def handler(app: Application, command: CommandApdu, ctx: Context) -> bytes:
         raise CardError(sw, reason)
@@ -263,6 +321,7 @@ COMMON_HANDLERS: dict[tuple[int, int], Handler] = {
     (0x00, 0xB0): read_binary_handler,
     (0x00, 0xB2): read_record_handler,
     (0x00, 0x20): verify_handler,
+    (0x00, 0x88): internal_authenticate,
     # No public client resets a retry counter by APDU; resets are issuer operations (§10.3).
     (0x00, 0x2C): refuse(SW.INS_NOT_SUPPORTED, "RESET RETRY COUNTER is not offered to users"),
     (0x80, 0x54): refuse(

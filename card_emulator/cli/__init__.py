@@ -16,6 +16,7 @@ for _module in (
     "ctl_cmds",
     "teach_cmds",
     "trace_cmds",
+    "face_cmd",
 ):  # registered by their own modules
     try:
         __import__(f"card_emulator.cli.{_module}")
@@ -24,10 +25,38 @@ for _module in (
             raise
 
 
+def usage_line(mistake: typer.TyperException) -> str:
+    """A usage mistake as one line: ``mynacard pin verify: <what> (see 'mynacard pin verify -h')``.
+
+    click would print the usage, a hint and the error on three or four lines; one line is what
+    the rest of the CLI answers (DEVELOPERS.md: a CLI mistake is one line and a non-zero exit).
+    """
+    message = " ".join(mistake.format_message().split())
+    ctx = getattr(mistake, "ctx", None)
+    if ctx is None:
+        return f"mynacard: {message}"
+    return f"{ctx.command_path}: {message} (see '{ctx.command_path} -h')"
+
+
+def _may_show_help(args: list[str]) -> bool:
+    """``-h``/``--help`` given, or nothing but a group's name (``mynacard``, ``mynacard pin``: a
+    bare group shows its help)."""
+    words = [arg for arg in args if arg[:1] != "-"]
+    groups = {group.name for group in app.registered_groups}
+    return (
+        bool({"-h", "--help"} & set(args)) or not words or (len(words) == 1 and words[0] in groups)
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
+    """The ``mynacard`` entry point: exit 0 done, 1 the card or the rules said no, 2 a mistake."""
     from card_emulator.cli.logopts import hoist
+    from card_emulator.cli.teach_util import HELP_LANG, localise_help_panels
+    from card_emulator.teaching.i18n import Lang
 
     args = hoist(list(sys.argv[1:] if argv is None else argv))  # -v/--log-level after a command too
+    if HELP_LANG == Lang.JA and _may_show_help(args):
+        localise_help_panels()
     try:
         # Without standalone mode typer returns the code of a `typer.Exit` instead of raising it.
         code = app(args=args, prog_name="mynacard", standalone_mode=False)
@@ -37,12 +66,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("mynacard: aborted", err=True)
         sys.exit(1)
-    except typer.TyperException as mistake:  # usage errors: typer prints them with a hint
+    except typer.TyperException as mistake:
         show = getattr(mistake, "show", None)
-        if callable(show):
-            show()
+        if type(mistake).__name__ == "NoArgsIsHelpError" and callable(show):
+            show()  # a bare group (`mynacard`, `mynacard pin`): its help
         else:
-            typer.echo(f"mynacard: {mistake.format_message()}", err=True)
+            typer.echo(usage_line(mistake), err=True)
         sys.exit(mistake.exit_code)
     except (EmulatorError, ValueError, OSError) as error:
         typer.echo(f"mynacard: {error}", err=True)

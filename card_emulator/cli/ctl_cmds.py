@@ -11,13 +11,17 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from card_emulator.cli.app import app
 from card_emulator.rules import PIN_SPECS, PinName
-from card_emulator.transport.control import ControlClient, ControlError, NotServedError
+
+# The control client (it loads the card's modules and cryptography) is imported where it is used:
+# `mynacard --help` registers this group cheaply (cli/app.py).
+if TYPE_CHECKING:
+    from card_emulator.transport.control import ControlClient
 
 EXIT_REFUSED = 1
 EXIT_NOT_SERVED = 3
@@ -40,7 +44,10 @@ TimeoutOption = Annotated[
 def ctl(
     ctx: typer.Context,
     path: Annotated[
-        Path, typer.Argument(help="The served card file (or the serve process's control socket).")
+        Path,
+        typer.Argument(
+            metavar="CARD", help="The served card file (or the serve process's control socket)."
+        ),
     ],
 ) -> None:
     ctx.obj = path
@@ -49,7 +56,12 @@ def ctl(
 @contextmanager
 def _channel(ctx: typer.Context) -> Iterator[ControlClient]:
     """The control channel of the server of ``ctx.obj``; one line and exit 3 when none serves it."""
-    from card_emulator.transport.control import connect_card
+    from card_emulator.transport.control import (
+        ControlClient,
+        ControlError,
+        NotServedError,
+        connect_card,
+    )
 
     path: Path = ctx.obj
     try:
@@ -65,6 +77,8 @@ def _channel(ctx: typer.Context) -> Iterator[ControlClient]:
 
 
 def _call(ctx: typer.Context, op: str, **arguments: Any) -> dict[str, Any]:
+    from card_emulator.transport.control import ControlError
+
     with _channel(ctx) as client:
         try:
             return client.call(op, **arguments)

@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 
 from card_emulator.cli.app import app
-from card_emulator.cli.teach_util import LangOption, fail, h, lang_of
+from card_emulator.cli.progress import progress
+from card_emulator.cli.teach_util import LangOption, check_seed, fail, h, lang_of
 
 
 @app.command(
@@ -31,8 +32,8 @@ def learn(
     = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open", help=h(
         "Open the page in the default browser.", "既定のブラウザでページを開く。"))] = False,
-    seed: Annotated[int, typer.Option(help=h("Seed of the practice card.",
-                                             "練習用カードのシード。"))] = 1,
+    seed: Annotated[int, typer.Option(metavar="N", callback=check_seed, help=h(
+        "Seed of the practice card (0 or more).", "練習用カードのシード(0以上)。"))] = 1,
     lang: LangOption = None,
 ) -> None:  # fmt: skip
     """Serve the learning page on a loopback address until Ctrl-C."""
@@ -47,7 +48,8 @@ def learn(
         check_loopback(host)
     except LearnError as exc:
         raise fail(str(exc)) from None
-    learn_app = LearnApp(language, seed)
+    with progress(f"making the practice card (seed {seed})"):
+        learn_app = LearnApp(language, seed)
     try:
         server = make_server(learn_app, host, port)
     except OSError as exc:

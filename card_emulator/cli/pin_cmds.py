@@ -34,16 +34,14 @@ from card_emulator.cli.teach_util import (
     when,
 )
 from card_emulator.rules import PIN_SPECS, USER_PINS
-from card_emulator.teaching import reset as resets
-from card_emulator.teaching.explain import next_wrong_entry, pin_name
 from card_emulator.teaching.i18n import Lang, count, pick
-from card_emulator.teaching.render import Style, dots, styled, table, to_json
-from card_emulator.teaching.status_words import explain_status_word
 
+# The teaching tables and rich are imported where they are used (start-up: cli/app.py).
 if TYPE_CHECKING:
     from rich.text import Text as RichText
 
     from card_emulator.card import Card
+    from card_emulator.teaching import reset as resets
     from card_emulator.teaching.explain import ExchangeLike
 
 pin_app = typer.Typer(
@@ -55,9 +53,14 @@ app.add_typer(pin_app, name="pin")
 
 
 def answer_dict(answer: resets.PinAnswer) -> dict[str, Any]:
-    """One PIN operation's answer for ``--json``."""
+    """One PIN operation's answer for ``--json``; ``pin`` is the canonical PinName value.
+
+    ``ok``: for VERIFY, CHANGE and resets the card answered 9000; for a tries query (``pin
+    status``, step ``query``) the PIN is on the card and usable (not locked), and ``state``
+    says more: ``ok`` (every try left), ``wrong_entries``, ``locked``, ``absent`` or ``unknown``.
+    """
     tries = answer.tries
-    return {
+    result: dict[str, Any] = {
         "pin": answer.pin.value,
         "sw": f"{answer.sw:04X}",
         "step": answer.step,
@@ -66,10 +69,31 @@ def answer_dict(answer: resets.PinAnswer) -> dict[str, Any]:
         "max_tries": PIN_SPECS[answer.pin].max_tries,
         "locked": tries == 0,
     }
+    if answer.step in ("query", "select_app", "select_ef"):
+        state = query_state(answer)
+        result["ok"] = state in ("ok", "wrong_entries")
+        result["state"] = state
+    return result
+
+
+def query_state(answer: resets.PinAnswer) -> str:
+    """A tries query's answer in one word: ok, wrong_entries, locked, absent or unknown."""
+    if answer.step != "query":
+        return "absent"  # its application or EF is not on this card
+    left = answer.tries
+    if left is None:
+        return "unknown"  # neither 63Cx nor 6984: the status word says why
+    if left == 0:
+        return "locked"
+    return "ok" if left == PIN_SPECS[answer.pin].max_tries else "wrong_entries"
 
 
 def answer_lines(answer: resets.PinAnswer, lang: str) -> list[str | RichText]:
     """What the card's answer means for the holder, in ``lang``."""
+    from card_emulator.teaching.explain import next_wrong_entry
+    from card_emulator.teaching.render import Style, styled
+    from card_emulator.teaching.status_words import explain_status_word
+
     pin, sw = answer.pin, answer.sw
     spec = PIN_SPECS[pin]
     if answer.step in ("select_app", "select_ef"):
@@ -124,6 +148,11 @@ def pin_status(
     explain: ExplainOption = False,
 ) -> None:
     """Tries left of each PIN, asked with VERIFY without data (spends nothing)."""
+    from card_emulator.teaching import reset as resets
+    from card_emulator.teaching.explain import pin_name
+    from card_emulator.teaching.render import Style, dots, styled, table, to_json
+    from card_emulator.teaching.status_words import explain_status_word
+
     language = lang_of(lang)
     trace: list[ExchangeLike] = []
     with open_card(path, trace) as card:
@@ -175,6 +204,8 @@ def _run_pin_operation(
     The card is opened before ``operation`` asks for any PIN: a missing or bad card file stops
     the command first (card_emulator.errors.CardFileError, one line, exit 2).
     """
+    from card_emulator.teaching.render import to_json
+
     trace: list[ExchangeLike] = []
     with open_card(path, trace) as card:
         answer = operation(card)
@@ -195,7 +226,7 @@ def _run_pin_operation(
 )  # fmt: skip
 def pin_verify(
     path: PathArgument = None,
-    pin: PinOption = "user-auth",
+    pin: PinOption = "user_auth",
     value_env: ValueEnvOption = "MYNACARD_PIN",
     raw: RawOption = False,
     lang: LangOption = None,
@@ -206,6 +237,8 @@ def pin_verify(
     language, name = lang_of(lang), pin_of(pin)
 
     def operation(card: Card) -> resets.PinAnswer:
+        from card_emulator.teaching import reset as resets
+
         value = read_pin(value_env, name, language, check=not raw)
         return resets.verify_pin(card, name, value)
 
@@ -219,7 +252,7 @@ def pin_verify(
 )  # fmt: skip
 def pin_change(
     path: PathArgument = None,
-    pin: PinOption = "user-auth",
+    pin: PinOption = "user_auth",
     value_env: ValueEnvOption = "MYNACARD_PIN",
     new_value_env: NewValueEnvOption = "MYNACARD_NEW_PIN",
     raw: RawOption = False,
@@ -231,6 +264,8 @@ def pin_change(
     language, name = lang_of(lang), pin_of(pin)
 
     def operation(card: Card) -> resets.PinAnswer:
+        from card_emulator.teaching import reset as resets
+
         current = read_pin(value_env, name, language, CURRENT, check=not raw)
         new = read_pin(new_value_env, name, language, NEW, check=not raw, confirm=True)
         return resets.change_pin(card, name, current, new)

@@ -6,7 +6,7 @@ seed page each rule comes from. The kiosk checks the other JPKI PIN on the card:
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,7 @@ from card_emulator.cli.teach_util import (
     NewValueEnvOption,
     PathArgument,
     PinOption,
+    choice_of,
     echo,
     h,
     lang_of,
@@ -30,9 +31,11 @@ from card_emulator.cli.teach_util import (
     when,
 )
 from card_emulator.rules import PIN_SPECS
-from card_emulator.teaching import reset as resets
 from card_emulator.teaching.i18n import Lang, count, pick
-from card_emulator.teaching.render import Style, bullets, styled, table, to_json
+
+# The reset model and rich are imported where they are used (start-up: cli/app.py).
+if TYPE_CHECKING:
+    from card_emulator.teaching import reset as resets
 
 
 @pin_app.command(
@@ -82,13 +85,12 @@ def pin_reset(
     explain: ExplainOption = False,
 ) -> None:  # fmt: skip
     """Reset a forgotten or locked PIN at the window or a kiosk, as a model."""
+    from card_emulator.teaching import reset as resets
+
     language = lang_of(lang)
     name = pin_of(pin)
-    try:
-        channel = resets.Channel(via)
-        who = resets.Applicant(applicant)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    channel = choice_of(resets.Channel, via, "--via")
+    who = choice_of(resets.Applicant, applicant, "--applicant")
     at = when(on, "--date")
     reserved = when(reserved_at, "--reserved-at") if reserved_at else None
     request = resets.ResetRequest(
@@ -168,6 +170,9 @@ def print_reset(
     tries: int | None = None,
 ) -> None:
     """The plan, the refusals or the result of a reset, in ``lang``, each step with its source."""
+    from card_emulator.teaching import reset as resets
+    from card_emulator.teaching.render import Style, bullets, styled, table, to_json
+
     if as_json:
         typer.echo(to_json(outcome_dict(outcome, tries)))
         return

@@ -8,7 +8,7 @@ assumption.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,17 +22,24 @@ from card_emulator.cli.teach_util import (
     lang_of,
     when,
 )
+from card_emulator.pin_names import aliases_of
 from card_emulator.rules import MAY_SHARE_VALUE, PIN_SPECS, USER_PINS
-from card_emulator.teaching import reset as resets
-from card_emulator.teaching.changes import CHANGE_PLACES, CHANGE_RULES, places_for
-from card_emulator.teaching.explain import pin_name
 from card_emulator.teaching.i18n import Lang, Text, pick
-from card_emulator.teaching.render import Style, bullets, dots, styled, table, to_json
-from card_emulator.teaching.sources import Fact, seeds
+
+# The teaching tables and rich are imported where they are used (start-up: cli/app.py).
+if TYPE_CHECKING:
+    from card_emulator.teaching.sources import Fact
 
 
 def rules_data(on: date) -> dict[str, Any]:
-    """The rules in force on ``on`` as JSON-ready data (``mynacard rules --json``)."""
+    """The rules in force on ``on`` as JSON-ready data (``mynacard rules --json``).
+
+    Each PIN is named by its canonical PinName value (``pin``; ``cli_name`` is the same, kept for
+    scripts written before the names were unified) with the ``aliases`` the CLI also accepts.
+    """
+    from card_emulator.teaching import reset as resets
+    from card_emulator.teaching.changes import CHANGE_PLACES, places_for
+
     rule = resets.kiosk_rule_on(on)
     kiosk = resets.KIOSK_PINS[rule]
     pins = []
@@ -41,7 +48,8 @@ def rules_data(on: date) -> dict[str, Any]:
         channels = ["window"] + (["kiosk"] if pin in kiosk else [])
         pins.append({
             "pin": pin.value,
-            "cli_name": resets.CLI_PIN_NAME[pin],
+            "cli_name": pin.value,
+            "aliases": list(aliases_of(pin)),
             "name": {"en": spec.name_en, "ja": spec.name_ja},
             "purpose": {"en": spec.purpose_en, "ja": spec.purpose_ja},
             "format": {"en": spec.format.description_en, "ja": spec.format.description_ja},
@@ -76,6 +84,10 @@ def rules_data(on: date) -> dict[str, Any]:
 
 def rules_notes() -> list[Fact]:
     """The general rules, each with its seed pages (pin-rules.md §1–§3)."""
+    from card_emulator.teaching import reset as resets
+    from card_emulator.teaching.changes import CHANGE_RULES
+    from card_emulator.teaching.sources import Fact, seeds
+
     return [
         Fact(Text("Wrong entries are counted on the card: they add up across services, readers "
                   "and days, and do not go away with time.",
@@ -124,6 +136,11 @@ def rules(
     ] = None,
 ) -> None:  # fmt: skip
     """The four PINs and the ways to reset and change them (``--json`` for scripts)."""
+    from card_emulator.teaching import reset as resets
+    from card_emulator.teaching.changes import CHANGE_PLACES, places_for
+    from card_emulator.teaching.explain import pin_name
+    from card_emulator.teaching.render import Style, bullets, dots, styled, table, to_json
+
     language = lang_of(lang)
     day = when(on, "--date").date()
     if as_json:
@@ -135,7 +152,7 @@ def rules(
     where_rows = []
     for pin in USER_PINS:
         spec = PIN_SPECS[pin]
-        name = f"{pin_name(pin, language)}\n--pin {resets.CLI_PIN_NAME[pin]}"
+        name = f"{pin_name(pin, language)}\n--pin {pin.value}"
         tries = f"{dots(spec.max_tries, spec.max_tries)}\n{spec.max_tries}"
         fmt = spec.format.description_ja if language == Lang.JA else spec.format.description_en
         purpose = spec.purpose_ja if language == Lang.JA else spec.purpose_en

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -17,20 +16,17 @@ import typer
 
 from card_emulator.cli.app import app
 from card_emulator.cli.card_cmds import holder_dict, show_created_card
+from card_emulator.cli.teach_util import SeedOption
 from card_emulator.errors import EmulatorError
 from card_emulator.paths import default_card_path
-from card_emulator.transport.vpcd import (
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    MAX_READERS,
-    ClientState,
-    port_for_reader,
-    reader_name,
-)
+from card_emulator.transport.vpcd_ports import DEFAULT_HOST, DEFAULT_PORT, MAX_READERS
 
+# The vpcd client, the served card and the card are imported where they are used (start-up:
+# cli/app.py).
 if TYPE_CHECKING:
     from card_emulator import Card
     from card_emulator.faults import FaultPlan
+    from card_emulator.transport.vpcd import ClientState
 
 # Exit codes of `mynacard serve` (README, "Real PC/SC"); 2: every command's usage/card-file error.
 EXIT_STOPPED = 0  # stopped by SIGINT/SIGTERM after serving
@@ -56,6 +52,8 @@ _SERVE_HELP = (
 
 
 def _reader_label(port: int) -> str:
+    from card_emulator.transport.vpcd import reader_name
+
     index = port - DEFAULT_PORT
     return reader_name(index) if 0 <= index < MAX_READERS else f"the vpcd reader on port {port}"
 
@@ -111,6 +109,9 @@ def _read_plan(path: Path) -> FaultPlan:
 
 
 def _check_host(host: str, port: int) -> None:
+    """One line and exit 4 when ``--host`` does not resolve (issue 8: fail fast, say why)."""
+    import socket
+
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
@@ -163,9 +164,7 @@ def serve(
         Path | None,
         typer.Option("--ready-file", help="Also write the ready line to this file."),
     ] = None,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Seed used only when the default card is created.")
-    ] = 0,
+    seed: SeedOption = 0,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -193,6 +192,7 @@ def serve(
         raise typer.BadParameter("give either --reader or --port, not both")
     from card_emulator.transport.control import card_socket_path, reader_socket_path
     from card_emulator.transport.served import ServedCard
+    from card_emulator.transport.vpcd import ClientState, port_for_reader
 
     target_port = port if port is not None else port_for_reader(reader or 0)
     label = _reader_label(target_port)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from card_emulator.cli.app import app
+from card_emulator.cli.progress import progress
 from card_emulator.cli.teach_util import (
     SHORT_PIN,
     ExplainOption,
@@ -26,11 +27,11 @@ from card_emulator.cli.teach_util import (
     open_card,
     print_explained,
 )
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import USER_PINS, PinName
-from card_emulator.teaching import reset as resets
 from card_emulator.teaching.i18n import Lang, Text, pick
-from card_emulator.teaching.render import Style, dots, styled, table, to_json
 
+# The scenario machinery and rich are imported where they are used (start-up: cli/app.py).
 if TYPE_CHECKING:
     from card_emulator.teaching.timeline import Timeline, TimelineEntry
 
@@ -47,6 +48,8 @@ ACTION_NAMES: dict[str, Text] = {
 
 
 def _counters(entry: TimelineEntry, pins: list[PinName], lang: str) -> str:
+    from card_emulator.teaching.render import dots
+
     lines = []
     for pin in pins:
         counter = entry.counter(pin)
@@ -60,6 +63,7 @@ def _counters(entry: TimelineEntry, pins: list[PinName], lang: str) -> str:
 
 def print_timeline(timeline: Timeline, lang: Lang, explain: bool) -> None:
     """The timeline as a table that fits the terminal; refusals and expectations after it."""
+    from card_emulator.teaching.render import Style, styled, table
     from card_emulator.teaching.scenario import place_text, source_text
 
     scenario = timeline.scenario
@@ -116,12 +120,13 @@ def _known_pins(raw: str) -> dict[PinName, str]:
             'MYNACARD_PINS_JSON must be a JSON object of PIN name to string, e.g. {"signing": "..."}'
         )
     try:
-        return {resets.parse_pin(key): value for key, value in data.items()}
+        return {parse_pin_name(key): value for key, value in data.items()}
     except ValueError as exc:
         raise fail(f"MYNACARD_PINS_JSON: {exc}") from None
 
 
 def _print_list(lang: Lang, as_json: bool) -> None:
+    from card_emulator.teaching.render import table, to_json
     from card_emulator.teaching.scenario import example_scenarios, load_scenario, source_text
 
     scenarios = [load_scenario(path) for path in example_scenarios()]
@@ -157,6 +162,7 @@ def simulate(
     explain: ExplainOption = False,
 ) -> None:  # fmt: skip
     """Replay a scenario of PIN events over days and services; print every counter after each."""
+    from card_emulator.teaching.render import to_json
     from card_emulator.teaching.scenario import ScenarioError, find_scenario, load_scenario
     from card_emulator.teaching.timeline import run_scenario
 
@@ -169,7 +175,8 @@ def simulate(
     try:
         loaded = load_scenario(find_scenario(scenario))
         if card_path is None:
-            timeline = run_scenario(loaded)
+            with progress(f"replaying {loaded.name or scenario} on a new card", quiet=as_json):
+                timeline = run_scenario(loaded)
         else:
             known = _known_pins(os.environ.get("MYNACARD_PINS_JSON", "{}"))
             with open_card(card_path) as card:

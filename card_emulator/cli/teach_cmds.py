@@ -8,7 +8,8 @@ Importing this module registers them on the ``mynacard`` app:
 * ``diagram_cmd`` — ``mynacard diagram``: the diagrams and access tables from the rules.
 * ``learn_cmd`` — ``mynacard learn``: the learning page on 127.0.0.1.
 
-Shared options, language and PIN input: ``teach_util``.
+Shared options, language and PIN input: ``teach_util``. Importing them is cheap: each command
+imports the teaching tables, rich and the card when it runs (cli/app.py).
 """
 
 from __future__ import annotations
@@ -21,8 +22,5 @@ from card_emulator.cli import (
     rules_cmd,
     simulate_cmd,
 )
-from card_emulator.cli.teach_util import localise_help_panels
-
-localise_help_panels()
 
 __all__ = ["diagram_cmd", "learn_cmd", "pin_cmds", "pin_reset_cmd", "rules_cmd", "simulate_cmd"]

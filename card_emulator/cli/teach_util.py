@@ -13,20 +13,21 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.text import Text as RichText
 
-from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
-from card_emulator.teaching import reset as resets
+from card_emulator.pin_names import choices_text, parse_pin_name
+from card_emulator.rules import USER_PINS, PinName
 from card_emulator.teaching.i18n import Lang, Text, choose_lang, pick
-from card_emulator.teaching.pin_ops import near_miss
-from card_emulator.teaching.render import console, fit_cell
 
+# What a command needs (rich, the teaching tables, the card) is imported inside the functions:
+# importing this module must stay cheap, it is on every `mynacard` start-up (cli/app.py).
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from card_emulator.card import Card
     from card_emulator.teaching.explain import ExchangeLike
 
@@ -56,11 +57,12 @@ def help_text(en: str, ja: str) -> str:
 
 
 def localise_help_panels() -> None:
-    """Typer's help panel titles in Japanese when the run is in Japanese (its own words: "Usage:"
-    and "Show this message and exit." stay as click writes them)."""
-    if HELP_LANG != Lang.JA:
-        return
+    """Japanese help, drawn by typer's rich help (``cli.app``: Japanese runs use it, because rich
+    wraps Japanese text by its display width; click's plain help cannot): the panel titles in
+    Japanese, and a flag shown without a value (this typer's rich help writes ``<bool>`` after
+    ``--json``, as if it took one). Imports rich's help machinery: call it only to show help."""
     from typer import rich_utils
+    from typer.core import TyperOption
 
     rich_utils.ARGUMENTS_PANEL_TITLE = "引数"
     rich_utils.OPTIONS_PANEL_TITLE = "オプション"
@@ -68,6 +70,12 @@ def localise_help_panels() -> None:
     rich_utils.DEFAULT_STRING = "[既定: {}]"
     rich_utils.REQUIRED_LONG_STRING = "[必須]"
     rich_utils.ERRORS_PANEL_TITLE = "エラー"
+    show_type = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and self.metavar is None else show_type(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
 h = help_text
@@ -82,15 +90,21 @@ JsonOption = Annotated[
 ]
 PathArgument = Annotated[
     Path | None,
-    typer.Argument(help=h("The card file (default: the default card).",
-                          "カードファイル(既定: 既定のカード)。"),
+    typer.Argument(metavar="CARD", help=h("The card file (default: the default card).",
+                                          "カードファイル(既定: 既定のカード)。"),
                    readable=False),  # Card.open says in one line why a card file cannot be read
 ]  # fmt: skip
+
+
+def complete_pin(incomplete: str) -> list[str]:
+    """Shell completion of ``--pin``: the canonical names of the user PINs."""
+    return [pin.value for pin in USER_PINS if pin.value.startswith(incomplete.replace("-", "_"))]
+
+
 PinOption = Annotated[
     str,
-    typer.Option("--pin", help=h("signing, user-auth, resident or text.",
-                                 "signing(署名用)、user-auth(利用者証明用)、resident(住基)、"
-                                 "text(券面事項入力補助用)。")),
+    typer.Option("--pin", metavar="PIN", autocompletion=complete_pin, help=h(f"Which PIN: {choices_text(USER_PINS)}.",
+                                                f"暗証番号: {choices_text(USER_PINS)}。")),
 ]  # fmt: skip
 ExplainOption = Annotated[
     bool,
@@ -110,6 +124,21 @@ RawOption = Annotated[
                                        "形式が違う値もそのままカードへ送る。")),
 ]  # fmt: skip
 
+
+def check_seed(seed: int) -> int:
+    """A card seed: a whole number from 0 (issue 12: a negative seed is refused, not a card)."""
+    if seed < 0:
+        raise typer.BadParameter(f"{seed} is negative: a seed is a whole number from 0")
+    return seed
+
+
+SeedOption = Annotated[
+    int,
+    typer.Option(metavar="N", callback=check_seed,
+                 help=h("Same seed, same card, byte for byte (0 or more).",
+                        "同じシードなら同じカード(バイト単位で同一)。0以上。")),
+]  # fmt: skip
+
 SHORT_PIN: dict[PinName, Text] = {
     PinName.SIGNING: Text("signing", "署名用"),
     PinName.USER_AUTH: Text("user-auth", "利用者証明用"),
@@ -126,19 +155,34 @@ def lang_of(option: str | None) -> Lang:
         raise typer.BadParameter(str(exc), param_hint="--lang") from None
 
 
-def pin_of(name: str) -> PinName:
-    """One of the four user PINs by its CLI name; BadParameter otherwise."""
+def pin_of(name: str, allowed: tuple[PinName, ...] = USER_PINS) -> PinName:
+    """One of ``allowed`` (default: the four user PINs) by its canonical name or an alias
+    (``card_emulator.pin_names``); BadParameter listing the choices otherwise."""
     try:
-        pin = resets.parse_pin(name)
+        return parse_pin_name(name, allowed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--pin") from None
-    if pin not in USER_PINS:
-        raise typer.BadParameter("use signing, user-auth, resident or text", param_hint="--pin")
-    return pin
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def choice_of(choices: type[E], value: str, option: str) -> E:
+    """The member of the string enum ``choices`` whose value is ``value`` (case and ``_``/``-``
+    forgiven); BadParameter listing the values otherwise (never the enum's class name)."""
+    wanted = value.strip().lower().replace("_", "-")
+    for member in choices:
+        if str(member.value).lower().replace("_", "-") == wanted:
+            return member
+    names = [str(member.value) for member in choices]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    raise typer.BadParameter(f"{value!r}: choose {listed}", param_hint=option)
 
 
 def when(text: str | None, option: str) -> datetime:
     """ISO date or date-time; a bare date means noon (Japan time), no value means now."""
+    from card_emulator.teaching import reset as resets
+
     if text is None:
         return datetime.now(tz=resets.JST).replace(tzinfo=None, microsecond=0)
     try:
@@ -211,6 +255,9 @@ def read_pin(
     With ``check``, a value of the wrong format stops the command (exit 2) and nothing is sent to
     the card; a near miss (full-width digits: 全角 → 半角) gets a hint. The value is never shown.
     """
+    from card_emulator.rules import PIN_SPECS
+    from card_emulator.teaching.pin_ops import near_miss
+
     spec = PIN_SPECS[pin]
     prompt = pick(lang, f"{which.en.capitalize()}{spec.name_en}", f"{which.ja}{spec.name_ja}")
     value = secret(env_name, prompt, lang, confirm=confirm)
@@ -251,6 +298,7 @@ def open_card(path: Path | None, trace: list[ExchangeLike] | None = None) -> Ite
 def print_explained(trace: list[ExchangeLike], lang: Lang, out: Console | None = None) -> None:
     """The exchanges of a command as one table, one row each (``--explain``)."""
     from card_emulator.teaching.explain import explain_table
+    from card_emulator.teaching.render import console
 
     if trace:
         (out or console()).print(explain_table(trace, lang))
@@ -258,6 +306,10 @@ def print_explained(trace: list[ExchangeLike], lang: Lang, out: Console | None =
 
 def echo(*lines: Any) -> None:
     """Print rich renderables or plain strings on stdout, wrapped to the terminal."""
+    from rich.text import Text as RichText
+
+    from card_emulator.teaching.render import console, fit_cell
+
     out = console()
     for line in lines:
         out.print(fit_cell(line) if isinstance(line, str | RichText) else line)

@@ -10,16 +10,18 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from card_emulator.card import Card
 from card_emulator.cli.app import app
-from card_emulator.recorder import format_entry
+from card_emulator.cli.teach_util import pin_of
+from card_emulator.pin_names import choices_text
 from card_emulator.rules import PinName
-from card_emulator.testing.replay import diff_traces, replay
-from card_emulator.trace import Trace, read_trace
+
+# The card, the recorder and the replay are imported where they are used (start-up: cli/app.py).
+if TYPE_CHECKING:
+    from card_emulator.trace import Trace
 
 trace_app = typer.Typer(
     help="Traces of a card's exchanges (JSON Lines, PINs redacted): show, replay, diff.",
@@ -53,6 +55,9 @@ def show(
 ) -> None:
     """Print a trace: each exchange with its status word, PIN and tries, the card's reason and
     the diagnosis of each refusal, the faults applied, and the events between exchanges."""
+    from card_emulator.recorder import format_entry
+    from card_emulator.trace import read_trace
+
     trace = read_trace(path)
     typer.echo(summary(trace))
     if trace.header.faults:
@@ -77,21 +82,22 @@ def replay_command(
     pin: Annotated[
         list[str] | None,
         typer.Option(
-            help="A PIN whose value the replay needs (with --card): asked for, hidden. Repeat."
+            metavar="PIN",
+            help="A PIN whose value the replay needs (with --card): asked for, hidden. Repeat. "
+            f"One of {choices_text(list(PinName), with_aliases=False)} (- for _ and the "
+            "aliases of `pin --pin` too).",
         ),
     ] = None,
 ) -> None:
     """Send the trace's commands to the card again and stop at the first different answer."""
+    from card_emulator.card import Card
+    from card_emulator.testing.replay import replay
+    from card_emulator.trace import read_trace
+
     trace = read_trace(path)
     pins = {}
     for name in pin or []:
-        try:
-            chosen = PinName(name)
-        except ValueError:
-            names = ", ".join(p.value for p in PinName)
-            raise typer.BadParameter(
-                f"{name!r} is not a PIN ({names})", param_hint="--pin"
-            ) from None
+        chosen = pin_of(name, tuple(PinName))
         pins[chosen.value] = typer.prompt(f"value of {chosen.value}", hide_input=True)
     if card is None:
         result = replay(trace, pins=pins)
@@ -114,6 +120,9 @@ def diff_command(
     second: Annotated[Path, typer.Argument(help="Trace B (.jsonl).")],
 ) -> None:
     """Compare two traces exchange by exchange; print the first difference as a diff."""
+    from card_emulator.testing.replay import diff_traces
+    from card_emulator.trace import read_trace
+
     a, b = read_trace(first), read_trace(second)
     divergence = diff_traces(a, b)
     if divergence is not None:

@@ -26,6 +26,8 @@ INSTRUCTIONS: dict[tuple[int, int], Text] = {
     (0x00, 0xC0): Text("GET RESPONSE", "GET RESPONSE(続きの取得)"),
     (0x00, 0xCA): Text("GET DATA", "GET DATA(データ取得)"),
     (0x00, 0x2C): Text("RESET RETRY COUNTER", "RESET RETRY COUNTER(再試行回数のリセット)"),
+    (0x00, 0x88): Text("INTERNAL AUTHENTICATE", "INTERNAL AUTHENTICATE(カードの認証)"),
+    (0x80, 0xAE): Text("SET SESSION KEY", "SET SESSION KEY(セキュアメッセージングの開始)"),
 }
 
 
@@ -97,6 +99,28 @@ _REASONS: tuple[tuple[str, str], ...] = (
     ),
     (r"P1 must be a signature scheme 00-05", "P1は署名方式00~05です"),
     (r"a SHA-256 hash is 32 bytes", "SHA-256のハッシュ値は32バイトです"),
+    # issue 9: the card-surface and common APs, MF data objects, prefix SELECT, secure messaging
+    (r"blocked on every card", "すべてのカードで発行時から閉塞されています"),
+    (r"P2 must be 0X \(ISO 7816-4 §7.1.1\)", "P2は0Xです(ISO 7816-4 §7.1.1)"),
+    (r"no application with this name", "この名前のAPはありません"),
+    (r"no further application with this name", "この名前の次のAPはありません"),
+    (r"GET DATA needs Le", "GET DATAにはLeが必要です"),
+    (r"no such data object at MF level", "MFにこのデータオブジェクトはありません"),
+    (r"no such data object in an application", "AP内ではこのデータオブジェクトを取得できません"),
+    (r"(\d+) bytes: use an extended Le", "{0}バイトです: 拡張Leを使ってください"),
+    (r"the AP key signs with 80 2A 00 00", "APの鍵は80 2A 00 00で署名します"),
+    (r"this card has no AP signing key", "このカードにはAPの署名鍵がありません"),
+    (r"nothing to sign", "署名するデータがありません"),
+    (r"INTERNAL AUTHENTICATE takes P1 = 00", "INTERNAL AUTHENTICATEのP1は00です"),
+    (r"a challenge is 1-255 bytes", "チャレンジは1~255バイトです"),
+    (r"the key needs a PIN", "この鍵には暗証番号の照合が必要です"),
+    (r"this key signs with 80 2A, not 00 88", "この鍵は00 88ではなく80 2Aで署名します"),
+    (r"EF ([0-9A-F]{4}) is not a key", "EF {0}は鍵ではありません"),
+    (r"SET SESSION KEY takes P1P2 = 0000", "SET SESSION KEYのP1P2は0000です"),
+    (r"VERIFY the PIN \(0011\) in clear first", "先に暗証番号(0011)を平文で照合してください"),
+    (r"no secure-messaging session", "セキュアメッセージングのセッションがありません"),
+    (r"secure-messaging data objects wrong", "SMのデータオブジェクトが誤っています"),
+    (r"not offered under secure messaging", "セキュアメッセージングでは使えない命令です"),
 )
 _COMPILED = tuple((re.compile(en), ja) for en, ja in _REASONS)
 

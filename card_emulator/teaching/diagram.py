@@ -234,12 +234,22 @@ _ACCESS_BY_KIND: dict[FileKind, Text] = {
         "秘密鍵: {names}の照合後に署名、読み出し不可(6981)",
     ),
     FileKind.SECRET: Text("issuer terminals only (6982)", "発行者端末専用(6982)"),
+    FileKind.BLOCKED: Text(
+        "key reference blocked on every card: query 63C0, VERIFY 6984",
+        "全カードでロック済みの鍵参照: 問い合わせ63C0、照合6984",
+    ),
 }
+_KEY_WITHOUT_PIN = Text(
+    "private key: used with no PIN; never readable (6981)",
+    "秘密鍵: 暗証番号なしで使用、読み出し不可(6981)",
+)
 _FREE = Text("free", "自由")
 _AFTER_VERIFY = Text("after VERIFY of {names} (else 6982)", "{names}の照合後(未照合は6982)")
 
 
 def _access(kind: FileKind, opened_by: frozenset[PinName], lang: str) -> str:
+    if kind is FileKind.PRIVATE_KEY and not opened_by:
+        return _KEY_WITHOUT_PIN(lang)
     text = _ACCESS_BY_KIND.get(kind) or (_AFTER_VERIFY if opened_by else _FREE)
     return text.format(names=pin_names(opened_by, lang, Text(" or ", " または ")))(lang)
 

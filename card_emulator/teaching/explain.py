@@ -65,6 +65,8 @@ APP_NAMES: dict[AppName, Text] = {
     AppName.JPKI: Text("JPKI application (public certificates)", "公的個人認証AP"),
     AppName.TEXT: Text("text-input-helper application", "券面事項入力補助AP"),
     AppName.JUKI: Text("resident-registry application", "住基AP"),
+    AppName.SURFACE: Text("card-surface application", "券面事項確認AP"),
+    AppName.COMMON: Text("common card application", "共通カードAP"),
 }
 
 ACTION_NAMES: dict[str, Text] = {
@@ -81,7 +83,16 @@ ACTION_NAMES: dict[str, Text] = {
     "get_challenge": Text("GET CHALLENGE (random bytes)", "GET CHALLENGE(乱数取得)"),
     "select_mf": Text("SELECT the master file", "MFの選択"),
     "get_response": Text("GET RESPONSE", "GET RESPONSE(続きの取得)"),
-    "get_data": Text("GET DATA", "GET DATA(データ取得)"),
+    "get_data": Text("GET DATA (a data object of the card)", "GET DATA(データオブジェクトの取得)"),
+    "internal_authenticate": Text(
+        "INTERNAL AUTHENTICATE: the card signs a challenge", "INTERNAL AUTHENTICATE(カードの認証)"
+    ),
+    "set_session_key": Text(
+        "SET SESSION KEY: open secure messaging", "SET SESSION KEY(セキュアメッセージングの開始)"
+    ),
+    "secure_messaging": Text(
+        "a command under secure messaging (encrypted)", "セキュアメッセージング(暗号化)のコマンド"
+    ),
     "power": Text("power / reset", "電源・リセット"),
     "unknown": Text("a command this card does not know", "このカードが知らないコマンド"),
 }
@@ -123,6 +134,12 @@ def _file_line(app: AppName, fid: int, lang: str) -> str:
             access += pick(lang, f"; used after VERIFY of {names}", f"。{names}の照合後に使用可")
     elif rule.kind == FileKind.SECRET:
         access = pick(lang, "issuer terminals only", "発行者端末専用")
+    elif rule.kind == FileKind.BLOCKED:
+        access = pick(
+            lang,
+            "blocked on every card: 63C0, VERIFY 6984",
+            "全カードでロック済み: 63C0、照合は6984",
+        )
     elif rule.opened_by:
         access = pick(lang, f"readable after VERIFY of {names}", f"{names}の照合後に読み出し可")
     else:

@@ -1,8 +1,8 @@
 """What a reader application sends for a PIN: SELECT, VERIFY, CHANGE, as APDUs to a real card.
 
 A terminal (a reader app, a kiosk, the CLI, the learning page) talks to the card only through these
-APDUs (card-interface.md §2), so the card alone decides and counts. Also here: the CLI spellings of
-the four PINs, and the hint for a value that is nearly right (full-width digits, lower case).
+APDUs (card-interface.md §2), so the card alone decides and counts. Also here: the learning page's
+spellings of the four PINs, and the hint for a value that is nearly right (full-width, lower case).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from apdu import CommandApdu, retries_left
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import APP_AIDS, PIN_SPECS, ChangeCommand, PinName
 from card_emulator.teaching.i18n import Text
 
@@ -125,7 +126,8 @@ def change_without_verify(card: Card, pin: PinName, new: str) -> PinAnswer:
 # Names and near misses
 # ---------------------------------------------------------------------------------------------
 
-# CLI (and learning page) spellings of the four PINs.
+# The learning page's short spellings of the four PINs (its select values and test ids); the CLI
+# and scenario files accept them too, as aliases of the canonical PinName values (pin_names).
 PIN_ALIASES: dict[str, PinName] = {
     "signing": PinName.SIGNING,
     "user-auth": PinName.USER_AUTH,
@@ -136,14 +138,8 @@ CLI_PIN_NAME: dict[PinName, str] = {v: k for k, v in PIN_ALIASES.items()}
 
 
 def parse_pin(name: str) -> PinName:
-    """``signing|user-auth|resident|text`` (or the PinName values) → PinName; ValueError else."""
-    key = name.strip().lower()
-    if key in PIN_ALIASES:
-        return PIN_ALIASES[key]
-    try:
-        return PinName(key.replace("-", "_"))
-    except ValueError:
-        raise ValueError(f"unknown PIN {name!r}: use one of {', '.join(PIN_ALIASES)}") from None
+    """A PIN by its canonical name or an alias (``card_emulator.pin_names``); ValueError else."""
+    return parse_pin_name(name)
 
 
 def near_miss(pin: PinName, value: str) -> Text | None:

@@ -178,8 +178,10 @@ def _event(raw: Any, index: int, start: datetime) -> Event:
         at = _datetime(raw["at"], where)
     else:
         day = raw.get("day", 0)
-        if not isinstance(day, int) or isinstance(day, bool):
-            raise ScenarioError(f"{where}: day must be a whole number of days after start")
+        if not isinstance(day, int) or isinstance(day, bool) or day < 0:
+            raise ScenarioError(
+                f"{where}: day must be a whole number of days after start (0 or more)"
+            )
         at = datetime.combine(start.date() + timedelta(days=day), start.time())
         if "time" in raw:
             at = datetime.combine(at.date(), _time(raw["time"], where))
@@ -262,8 +264,8 @@ def parse_scenario(data: Mapping[str, Any], name: str = "") -> Scenario:
     if not isinstance(card, Mapping):
         raise ScenarioError("[card] must be a table")
     seed = card.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ScenarioError("card.seed must be a number")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ScenarioError("card.seed must be a whole number from 0")
     variant = card.get("variant", "standard")
     if variant not in get_args(CardVariant):
         raise ScenarioError(f"card.variant must be one of {', '.join(get_args(CardVariant))}")
@@ -297,19 +299,30 @@ def parse_scenario(data: Mapping[str, Any], name: str = "") -> Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a ``.toml`` or ``.json`` scenario file."""
+    """Read a ``.toml`` or ``.json`` scenario file (any other name is read as TOML).
+
+    ScenarioError, one line, for a file that cannot be read, is not UTF-8 text or is not valid
+    TOML/JSON ("not a scenario"), or whose content is not a scenario.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            data = tomllib.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path.name}: {exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            f"{path}: not a scenario (not UTF-8 text: a scenario is a TOML or JSON file)"
+        ) from None
+    if "\x00" in text:
+        raise ScenarioError(f"{path}: not a scenario (a binary file: a scenario is TOML or JSON)")
+    is_json = path.suffix.lower() == ".json"
+    try:
+        data = json.loads(text) if is_json else tomllib.loads(text)
+    except ValueError as exc:
+        kind = "JSON" if is_json else "TOML"
+        raise ScenarioError(f"{path.name}: not a scenario ({kind}: {exc})") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path.name}: the top level must be a table")
     return parse_scenario(data, path.stem)

@@ -88,8 +88,10 @@ STATUS_WORDS: tuple[StatusWordInfo, ...] = (
         "6882",
         Text("secure messaging not supported", "セキュアメッセージング非対応"),
         Text(
-            "A secure-messaging CLA where this application does not accept one.",
-            "このAPではセキュアメッセージングのCLAを受け付けません。",
+            "A secure-messaging CLA where this application, or this instruction, does not accept "
+            "one (only the text application's SELECT, VERIFY and READ BINARY do).",
+            "このAP(またはこの命令)ではセキュアメッセージングのCLAを受け付けません"
+            "(受け付けるのは券面事項入力補助APのSELECT、VERIFY、READ BINARYのみ)。",
         ),
     ),
     _sw(
@@ -174,8 +176,11 @@ STATUS_WORDS: tuple[StatusWordInfo, ...] = (
         "69FC",
         Text("secure-messaging class refused", "SMクラス拒否"),
         Text(
-            "A secure-messaging CLA on READ or VERIFY in the JPKI application (card-specific).",
-            "公的個人認証APでREAD/VERIFYにSMのCLAが使われました(カード固有)。",
+            "A secure-messaging CLA with no session: on READ or VERIFY in the JPKI application, "
+            "or in the text application after a secure-messaging error until it is selected "
+            "again (card-specific).",
+            "セッションのないSMのCLA: 公的個人認証APでのREAD/VERIFY、または券面事項入力補助APで"
+            "SMの誤りの後(APを選択し直すまで)(カード固有)。",
         ),
     ),
     _sw(
@@ -287,7 +292,7 @@ STATUS_WORDS: tuple[StatusWordInfo, ...] = (
 # Every status word the card can answer, one representative per family (card-interface.md §9).
 CARD_STATUS_WORDS: tuple[int, ...] = (
     0x9000, *(0x63C0 + x for x in range(16)), 0x6700, 0x6881, 0x6882, 0x6884, 0x6981, 0x6982,
-    0x6984, 0x6985, 0x6986, 0x69FC, 0x6A80, 0x6A81, 0x6A82, 0x6A83, 0x6A86, 0x6A88, 0x6B00,
+    0x6984, 0x6985, 0x6986, 0x6987, 0x6988, 0x69FC, 0x66F1, 0x6A80, 0x6A81, 0x6A82, 0x6A83, 0x6A86, 0x6A88, 0x6B00,
     0x6D00, 0x6E00, 0x6F00, 0x6C00, 0x6C10, 0x6CFF, 0x6100, 0x6110, 0x61FF,
 )  # fmt: skip
 

@@ -13,7 +13,9 @@ plugin's ``mynacard_factory`` and ``@pytest.mark.mynacard(...)``:
   ``"user_auth"``, ``"resident_registry"``, ``"text_input_helper"``). 照合番号A and B come from the
   holder (the My Number; birth date, expiry year and security code: card-interface.md §5.6).
 * ``tries``: tries left by PIN name (``{"user_auth": 1}``), spent by real wrong VERIFYs;
-  ``locked``: PIN names to lock (no tries left: ``6984`` even for the right value).
+  ``locked``: PIN names to lock (no tries left: ``6984`` even for the right value). A PIN name
+  is its canonical PinName value; the aliases of ``card_emulator.pin_names`` (``user-auth``,
+  ``resident``, ...) are accepted too.
 * ``persona``: a named persona (``card_emulator.testing.personas``); the other keywords override it.
 
 Errors: ``ValueError`` for a bad value (wrong PIN format, unknown variant or PIN name, tries out
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from card_emulator.card import Card
 from card_emulator.issuance import Variant
+from card_emulator.pin_names import parse_pin_name
 from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.testing.client import select_app, select_ef, send, verify_apdu, wrong_value
 
@@ -70,7 +73,10 @@ class CardSpec:
         """A spec from the factory's keywords; ``persona`` supplies what is not given."""
         base = persona.spec() if persona is not None else cls()
         merged_holder = {**dict(base.holder), **dict(holder or {})}
-        merged_pins = {**dict(base.pins), **{str(PinName(k)): v for k, v in (pins or {}).items()}}
+        merged_pins = {
+            **dict(base.pins),
+            **{parse_pin_name(k).value: v for k, v in (pins or {}).items()},
+        }
         for name in merged_pins:
             if PinName(name) not in USER_PINS:
                 raise ValueError(
@@ -105,9 +111,9 @@ def apply_tries(card: Card, tries: Mapping[str, int] | None, locked: Iterable[st
 
     ``ValueError`` for a count out of 0…max, or a PIN this card does not have.
     """
-    wanted = {PinName(name): count for name, count in (tries or {}).items()}
+    wanted = {parse_pin_name(name): count for name, count in (tries or {}).items()}
     for name in locked:
-        wanted[PinName(name)] = 0
+        wanted[parse_pin_name(name)] = 0
     if not wanted:
         return
     right = card.created_pins or {}

@@ -120,11 +120,36 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
     Instruction("TERMINAL_CERTIFICATE", 0x80, 0xA2),
     Instruction("SET_SESSION_KEY", 0x80, 0xAE),
     Instruction("LAST_COMMAND_INDICATOR", 0x80, 0xFC),
+    Instruction("INTERNAL_AUTHENTICATE", 0x00, 0x88),
+    # Secure messaging in the text AP (card-interface.md §5.7): CLA 08, data as encrypted objects.
+    Instruction("SM_SELECT", 0x08, 0xA4),
+    Instruction("SM_VERIFY", 0x08, 0x20),
+    Instruction("SM_READ_BINARY", 0x08, 0xB0),
 )
 _BY_NAME = {i.name: i for i in INSTRUCTIONS}
 _FIDS = sorted({rule.fid for rule in FILE_RULES})
 _PIN_FIDS = sorted({spec.fid for spec in PIN_SPECS.values()})
 _KEY_FIDS = (0x0017, 0x001A)
+# MF-level GET DATA objects (card-interface.md §8): (P1P2, Le); 0 = extended Le, the rest.
+_GET_DATA_OBJECTS = (
+    (0x5F51, 256),
+    (0x0042, 256),
+    (0x0045, 256),
+    (0x0066, 256),
+    (0x00F0, 256),
+    (0x00F2, 256),
+    (0x00F7, 256),
+    (0x00F8, 65536),
+    (0x7F21, 65536),
+)
+_DF_NAMES = sorted(APP_AIDS.values())
+
+
+def _sm_cryptogram(draw: st.DrawFn) -> bytes:
+    """``86 L 01 <whole AES blocks>``: the shape of an encrypted SM data object (§5.7)."""
+    blocks = draw(st.integers(1, 4))
+    cryptogram = draw(st.binary(min_size=16 * blocks, max_size=16 * blocks))
+    return bytes([0x86, len(cryptogram) + 1, 0x01]) + cryptogram
 
 
 def _instruction(name: str | None) -> list[Instruction]:
@@ -143,8 +168,13 @@ def _apdu(cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | Non
 def _valid_for(draw: st.DrawFn, i: Instruction) -> bytes:
     name = i.name
     if name == "SELECT":
-        if draw(st.booleans()):
+        how = draw(st.sampled_from(["aid", "prefix", "ef"]))
+        if how == "aid":
             return _apdu(0, 0xA4, 4, 0x0C, draw(st.sampled_from(list(APP_AIDS.values()))))
+        if how == "prefix":  # a DF-name prefix; P2 first / last / next / previous (§2.1)
+            aid = draw(st.sampled_from(_DF_NAMES))
+            prefix = aid[: draw(st.integers(1, len(aid)))]
+            return _apdu(0, 0xA4, 4, draw(st.sampled_from([0x0C, 0x0D, 0x0E, 0x0F])), prefix)
         return _apdu(0, 0xA4, 2, 0x0C, draw(st.sampled_from(_FIDS)).to_bytes(2, "big"))
     if name == "READ_BINARY":
         le = draw(st.integers(1, 256))
@@ -172,9 +202,24 @@ def _valid_for(draw: st.DrawFn, i: Instruction) -> bytes:
     if name == "GET_CHALLENGE":
         return _apdu(0, 0x84, 0, 0, le=draw(st.integers(1, 256)))
     if name == "GET_DATA":
-        return _apdu(0, 0xCA, 0x5F, 0x51, le=draw(st.integers(1, 256)))
+        tag, le = draw(st.sampled_from(_GET_DATA_OBJECTS))
+        if le == 256:
+            le = draw(st.integers(1, 256))
+        return CommandApdu(0, 0xCA, tag >> 8, tag & 0xFF, b"", le, extended=le > 256).to_bytes()
     if name == "GET_RESPONSE":
         return _apdu(0, 0xC0, 0, 0, le=draw(st.integers(1, 256)))
+    if name == "INTERNAL_AUTHENTICATE":  # 共通AP key 0019 by SFI, or the current EF (§2.7)
+        challenge = draw(st.binary(min_size=1, max_size=255))
+        return _apdu(0, 0x88, 0, draw(st.sampled_from([0x80, 0x99])), challenge, le=256)
+    if name == "SET_SESSION_KEY":  # an RSA-OAEP cryptogram as long as the modulus (§5.7)
+        return _apdu(0x80, 0xAE, 0, 0, draw(st.binary(min_size=256, max_size=256)))
+    if name == "SM_SELECT":
+        return _apdu(0x08, 0xA4, 2, 0x0C, _sm_cryptogram(draw))
+    if name == "SM_VERIFY":
+        return _apdu(0x08, 0x20, 0, 0x80, _sm_cryptogram(draw))
+    if name == "SM_READ_BINARY":  # 96 03 00 <Le, 2 bytes>, extended Lc and Le
+        expected = bytes([0x96, 0x03, 0x00]) + draw(st.integers(0, 0xFFFF)).to_bytes(2, "big")
+        return CommandApdu(0x08, 0xB0, 0, 0, expected, 65536, extended=True).to_bytes()
     # Instructions the card refuses to users whatever the parameters (card-interface.md §2.7).
     data = draw(st.binary(min_size=0, max_size=16))
     return _apdu(i.cla, i.ins, draw(u8), draw(u8), data)
@@ -223,12 +268,15 @@ def invalid_commands(draw: st.DrawFn, instruction: str | None = None) -> bytes:
 
 
 _BAD_P1P2: dict[str, list[tuple[int, int]]] = {
-    "SELECT": [(0x04, 0x04), (0x01, 0x0C), (0x08, 0x0C), (0x02, 0x01)],
+    # P1 04 takes P2 00-0F (ISO 7816-4 §7.1.1: what to answer, which occurrence); 1C is none.
+    "SELECT": [(0x04, 0x1C), (0x01, 0x0C), (0x08, 0x0C), (0x02, 0x01)],
     "READ_RECORD": [(0x00, 0x04), (0x01, 0x05), (0x01, 0xFC)],
     "VERIFY": [(0x01, 0x80), (0x00, 0x00), (0x00, 0x7F)],
     "COMPUTE_DIGITAL_SIGNATURE": [(0x06, 0x80), (0xFF, 0x80), (0x00, 0x7F)],
     "GET_CHALLENGE": [(0x01, 0x00), (0x00, 0x01)],
     "GET_RESPONSE": [(0x01, 0x00)],
+    "INTERNAL_AUTHENTICATE": [(0x01, 0x99), (0x00, 0x00), (0x00, 0x7F)],
+    "SET_SESSION_KEY": [(0x01, 0x00), (0x00, 0x01)],
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -147,6 +147,9 @@ class ControlClient:
             )
 
     def call(self, op: str, **arguments: Any) -> dict[str, Any]:
+        """One request of the control protocol (docs/control-protocol.md): ``op`` with its
+        arguments as one JSON line, the answer's fields as a dict. ControlError when the serve
+        process refuses, times out or goes away."""
         request = {"id": self._next_id, "op": op, **arguments}
         self._next_id += 1
         try:
@@ -172,6 +175,7 @@ class ControlClient:
         return data
 
     def close(self) -> None:
+        """Close the connection (the serve process keeps serving)."""
         with contextlib.suppress(OSError):
             self._file.close()
         with contextlib.suppress(OSError):

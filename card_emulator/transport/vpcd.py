@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from apdu.notation import redact_command
 from card_emulator.transport.base import CardLike
+from card_emulator.transport.vpcd_ports import DEFAULT_HOST, DEFAULT_PORT, MAX_READERS
 
 __all__ = [
     "DEFAULT_HOST",
@@ -45,9 +46,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"  # vpcd listens on every interface; the card connects to loopback (§1)
-DEFAULT_PORT = 35963  # reader `Virtual PCD 00 00`; reader n listens on DEFAULT_PORT + n
-MAX_READERS = 16  # pcsc-lite's PCSCLITE_MAX_READERS_CONTEXTS (pcsc-stack.sh --readers)
 MAX_PAYLOAD = 0xFFFF  # 2-byte length prefix (§2)
 # A reader that already holds a card keeps a new one in the kernel's backlog, silent (§2); an idle
 # one is polled by pcscd about every 400 ms. This long without a first message means "busy".

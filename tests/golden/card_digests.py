@@ -18,8 +18,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from card_emulator import Card, pki
+from card_emulator import Card, cv, pki
 from card_emulator.issuance import issue_card
+from card_emulator.rules import APP_AIDS, AppName
 
 PINS_FILE = Path(__file__).with_name("card_digests.json")
 
@@ -43,12 +44,18 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
 }
 
-# The fixed TEST keys every card shares (test CAs, text AP issuer and CA).
+# The fixed TEST keys every card shares (test CAs, text AP issuer and CA, the CV keys of the MF
+# objects and of the card-surface AP).
 FIXED_KEYS = {
     "signing_ca": lambda: pki.test_ca("signing").key,
     "user_auth_ca": lambda: pki.test_ca("user_auth").key,
     "text_ap_ca": pki.text_ap_ca_key,
     "text_ap_issuer": pki.text_ap_issuer_key,
+    "cv_mf_root": cv.mf_root_key,
+    "cv_mf_intermediate": cv.mf_intermediate_key,
+    "cv_mf_card": cv.mf_card_key,
+    "cv_surface_ca": cv.surface_ca_key,
+    "cv_surface_issuer": cv.surface_issuer_key,
     # Any label: the derivation itself (pki.deterministic_rsa_key), edge labels included.
     "label_empty": lambda: pki.deterministic_rsa_key(b""),
     "label_test_pki_signing": lambda: pki.deterministic_rsa_key(b"test_pki signing"),
@@ -113,6 +120,27 @@ def _signatures(card: Card, prefix: str) -> dict[str, str]:
     return out
 
 
+def _select(aid: bytes) -> bytes:
+    return bytes([0x00, 0xA4, 0x04, 0x0C, len(aid)]) + aid
+
+
+def _ap_key_signatures(card: Card) -> dict[str, str]:
+    """The keys that sign with no credential: the text AP key 0013 and the card-surface AP key
+    001A (``80 2A 00 00``, PKCS#1 v1.5 over the block), the common AP key 0019 (INTERNAL
+    AUTHENTICATE, PKCS#1 v1.5 SHA-256 of the challenge)."""
+    out: dict[str, str] = {}
+    block = SHA256_INFO + hashlib.sha256(b"pin").digest()
+    for app, fid in ((AppName.TEXT, 0x0013), (AppName.SURFACE, 0x001A)):
+        _transmit(card, _select(APP_AIDS[app]))
+        apdu = bytes([0x80, 0x2A, 0x00, 0x00, len(block)]) + block + b"\x00"
+        out[f"sign/{app.value}/{fid:04X}/p1_00_sha256_info"] = _sha(_transmit(card, apdu))
+    _transmit(card, _select(APP_AIDS[AppName.COMMON]))
+    challenge = b"challenge of 16b"
+    apdu = bytes([0x00, 0x88, 0x00, 0x99, len(challenge)]) + challenge + b"\x00"
+    out["internal_authenticate/common/0019"] = _sha(_transmit(card, apdu))
+    return out
+
+
 def config_digests(name: str) -> dict[str, str]:
     """Every pinned digest of one configuration, keyed ``kind/APP/FID[/n]``."""
     kwargs = dict(CONFIGS[name])
@@ -138,6 +166,7 @@ def config_digests(name: str) -> dict[str, str]:
         if store.records() != image.records:
             raise AssertionError(f"{name}: the card's records differ from the issued image")
         out.update(_signatures(card, ""))
+        out.update(_ap_key_signatures(card))
     return out
 
 

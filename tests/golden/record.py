@@ -11,8 +11,8 @@ from tests.golden.replay import run_flow
 HERE = Path(__file__).parent
 
 
-def main() -> None:
-    for name in FLOWS:
+def main(names: list[str] | None = None) -> None:
+    for name in names or FLOWS:
         card = new_card(seed=SEED)
         lines = [f"# {name}: seed {SEED}; PIN data is redacted"]
         for command, response in run_flow(card, name):
@@ -23,4 +23,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -1,0 +1,41 @@
+"""`mynacard face PATH -o face.png` as a user runs it: a real picture, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from card_emulator import Card
+from card_emulator.rules import PinName
+from tests.helpers import query
+from tests.test_cli_card import mynacard
+
+
+@pytest.fixture(scope="module")
+def card_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("face") / "seven.card"
+    Card.create(path, seed=7).close()
+    return path
+
+
+@pytest.mark.parametrize("code", ["A", "b"])
+def test_face_draws_the_card_front(card_file: Path, tmp_path: Path, code: str) -> None:
+    out = tmp_path / "face.png"
+    result = mynacard("face", str(card_file), "-o", str(out), "--code", code)
+    assert result.returncode == 0, result.stderr
+    assert "DF28 signature verifies" in result.stdout
+    with Image.open(out) as picture:
+        assert picture.format == "PNG" and picture.size == (856, 540)
+    with Card.open(card_file) as card:  # a correct VERIFY leaves the count at its maximum
+        assert query(card, PinName.SURFACE_CODE_A) == 0x63CA
+        assert query(card, PinName.SURFACE_CODE_B) == 0x63CA
+
+
+def test_face_errors_are_one_line(card_file: Path, tmp_path: Path) -> None:
+    result = mynacard("face", str(card_file), "-o", str(tmp_path / "x.png"), "--code", "C")
+    assert result.returncode == 2 and "A or B" in result.stderr
+    result = mynacard("face", str(tmp_path / "none.card"), "-o", str(tmp_path / "x.png"))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.png").exists()
