@@ -60,7 +60,6 @@ _TCP_QUICKACK: int | None = (
 )
 _IPPROTO_TCP = socket.IPPROTO_TCP
 _RECV_SIZE = MAX_PAYLOAD + 2  # one recv takes whatever is there, up to a whole message
-_DONTWAIT = socket.MSG_DONTWAIT
 _CONNECT_TIMEOUT = 5.0  # seconds
 _SW_EXECUTION_ERROR = bytes.fromhex("6F00")  # ISO 7816-4: no precise diagnosis
 
@@ -221,8 +220,9 @@ class VpcdClient:
     """Serve one card to one vpcd reader until :meth:`stop`.
 
     ``run()`` blocks; ``stop()``, ``remove()`` and ``insert()`` may be called from any thread or
-    from a signal handler (they set a flag and write one byte to a wake-up socket, nothing else).
-    A closed socket is a removed card, a new connection an inserted one (§2).
+    from a signal handler (they set a flag, write one byte to a wake-up socket and, for stop and
+    remove, shut the reading side of the connection being served, which ends a blocked
+    ``recv``). A closed socket is a removed card, a new connection an inserted one (§2).
     """
 
     def __init__(
@@ -249,6 +249,11 @@ class VpcdClient:
         self._inserted = True
         self._removals = 0  # remove() calls: a removal and a re-insertion at once still close
         self._serving_removals = 0  # ... the connection being served (seen by _serve)
+        # The connection being served, for stop()/remove() to interrupt its blocking recv; the
+        # lock keeps them from shutting down a descriptor that run() has closed (and the system
+        # may have given to another socket). Reentrant: a signal handler may run inside run().
+        self._serving: socket.socket | None = None
+        self._serving_lock = threading.RLock()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -261,6 +266,7 @@ class VpcdClient:
         """End ``run()`` soon; the card is powered off."""
         self._stopping = True
         self._wake()
+        self._interrupt()
 
     def remove(self) -> None:
         """Take the card out of the reader (close the socket) until :meth:`insert`. A command
@@ -268,6 +274,7 @@ class VpcdClient:
         self._inserted = False
         self._removals += 1
         self._wake()
+        self._interrupt()
 
     def insert(self) -> None:
         """Put the card back (connect again)."""
@@ -334,9 +341,13 @@ class VpcdClient:
                 delay = self._retry_initial
                 waiting_reported = False
                 try:
+                    with self._serving_lock:
+                        self._serving = sock
                     eof = self._serve(sock)
                 finally:
-                    sock.close()
+                    with self._serving_lock:
+                        self._serving = None
+                        sock.close()
                     self.card.power_off()  # a card out of the reader has no power
                 if self._stopping:
                     break
@@ -429,12 +440,12 @@ class VpcdClient:
     def _serve(self, sock: socket.socket) -> bool:
         """Answer vpcd until EOF (True), or stop/remove (False).
 
-        The path of one message is kept short (issue 10; ``benchmarks/bench_pcsc.py`` measures
-        it against a minimal card): one ``select`` (so that stop/remove wake it), one ``recv`` of
-        whatever is there, QUICKACK re-armed (§2 trap), the payloads cut out and, for an APDU,
-        the card's answer framed and sent. No event objects and no logging call per message
-        unless DEBUG is on; control codes and a connection's first messages take the general
-        path (:meth:`_handle`).
+        Until pcscd has taken the card in, each read waits in ``poll`` beside the wake-up socket
+        (with a deadline: a silent vpcd means a busy reader). After that, the path of one message
+        is kept as short as the floor's (issue 10; ``benchmarks/bench_pcsc.py`` measures it): a
+        blocking ``recv`` of whatever is there (stop/remove end it by shutting the socket's
+        reading side), QUICKACK re-armed (§2 trap), the payloads cut out and, for an APDU, the
+        card's answer framed and sent. No event objects, and no logging call unless DEBUG is on.
         """
         self._set_state(ClientState.CONNECTED, f"connected to {self.host}:{self.port}")
         parser = VpcdParser()
@@ -446,20 +457,10 @@ class VpcdClient:
         poller.register(self._wake_r, select.POLLIN)
         sock_fd = sock.fileno()
         recv, setsockopt, sendall = sock.recv, sock.setsockopt, sock.sendall
-        partial = False  # a message has begun: its rest is normally there already (§2)
         while True:
             if self._stopping or not self._inserted or self._removals != removals:
                 return False
-            data: bytes | None = None
-            if partial:
-                try:
-                    data = recv(_RECV_SIZE, _DONTWAIT)
-                except BlockingIOError:  # not yet: wait for it below
-                    _quickack(sock)  # after every recv, even one that found nothing
-                except OSError as exc:
-                    log.warning("vpcd connection failed: %s", exc)
-                    return True
-            if data is None:
+            if seen is not None:  # the card is being taken in: wait beside the wake-up socket
                 if silent_until is None:
                     ready = poller.poll()
                 else:
@@ -478,22 +479,20 @@ class VpcdClient:
                 if len(ready) != 1 or ready[0][0] != sock_fd:
                     self._drain_wake()  # stop/remove/insert (checked above), or a signal
                     continue
-                try:
-                    data = recv(_RECV_SIZE)
-                except OSError as exc:
-                    log.warning("vpcd connection failed: %s", exc)
-                    return True
+            try:
+                data = recv(_RECV_SIZE)
+            except OSError as exc:
+                log.warning("vpcd connection failed: %s", exc)
+                return True
             if _TCP_QUICKACK is not None:
-                try:  # noqa: SIM105 (not contextlib.suppress: this runs once or twice an APDU)
+                try:  # noqa: SIM105 (not contextlib.suppress: this runs twice an APDU)
                     setsockopt(_IPPROTO_TCP, _TCP_QUICKACK, 1)
                 except OSError:
                     pass
-            if not data:
-                return True
+            if not data:  # vpcd closed the connection, or stop/remove shut it
+                return not (self._stopping or self._removals != removals)
             silent_until = None
-            payloads = parser.payloads(data)
-            partial = parser.pending > 0
-            for payload in payloads:
+            for payload in parser.payloads(data):
                 if seen is None and len(payload) > 1:  # an APDU to a card in use: the short path
                     reply = self._answer(payload)
                 else:
@@ -570,6 +569,14 @@ class VpcdClient:
         # Safe in a signal handler: no lock, a non-blocking send that may be dropped when full.
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
+
+    def _interrupt(self) -> None:
+        """End a ``recv`` blocked on the connection being served (it returns b"")."""
+        with self._serving_lock:
+            sock = self._serving
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RD)
 
     def _drain_wake(self) -> None:
         with contextlib.suppress(OSError):
