@@ -129,17 +129,31 @@ class RecordingCard:
 # --- the floor and the stub, each run as `pcsclib.py floor|stub PORT TRANSCRIPT` -----------------
 
 
-def serve_floor(port: int, atr: bytes, replay: Replay) -> None:
-    """The transport floor: vpcd's protocol with nothing else. Returns at EOF."""
+def serve_floor(
+    port: int,
+    atr: bytes,
+    replay: Replay,
+    *,
+    wait: Callable[[socket.socket], object] | None = None,
+    nodelay: bool = True,
+) -> None:
+    """The transport floor: vpcd's protocol with nothing else. Returns at EOF.
+
+    ``wait`` (called before every ``recv``) and ``nodelay=False`` exist to measure one habit of a
+    serving loop at a time (``bench_pcsc.py --suspects``); the floor itself has neither.
+    """
     quickack = getattr(socket, "TCP_QUICKACK", 12)
     tcp = socket.IPPROTO_TCP
     atr_frame = len(atr).to_bytes(2, "big") + atr
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.setsockopt(tcp, socket.TCP_NODELAY, 1)
+        if nodelay:
+            sock.setsockopt(tcp, socket.TCP_NODELAY, 1)
         recv, setsockopt, sendall = sock.recv, sock.setsockopt, sock.sendall
         pending = b""
         while True:
             try:
+                if wait is not None:
+                    wait(sock)
                 data = recv(0xFFFF + 2)
                 setsockopt(tcp, quickack, 1)  # not sticky: after every recv (§2)
             except OSError:
@@ -163,6 +177,57 @@ def serve_floor(port: int, atr: bytes, replay: Replay) -> None:
             pending = data[start:]
 
 
+def serve_floor_exact_reads(port: int, atr: bytes, replay: Replay) -> None:
+    """The floor reading exact sizes: ``recv(2)`` for the length, then ``recv(n)`` (what this
+    benchmark's floor did before; ``--suspects``)."""
+    quickack = getattr(socket, "TCP_QUICKACK", 12)
+    tcp = socket.IPPROTO_TCP
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(tcp, socket.TCP_NODELAY, 1)
+
+        def read_exact(n: int) -> bytes:
+            data = b""
+            while len(data) < n:
+                chunk = sock.recv(n - len(data))
+                sock.setsockopt(tcp, quickack, 1)
+                if not chunk:
+                    raise EOFError
+                data += chunk
+            return data
+
+        try:
+            while True:
+                payload = read_exact(int.from_bytes(read_exact(2), "big"))
+                if len(payload) > 1:
+                    response = replay(payload)
+                    sock.sendall(len(response).to_bytes(2, "big") + response)
+                elif payload == b"\x04":
+                    sock.sendall(len(atr).to_bytes(2, "big") + atr)
+        except (EOFError, OSError):
+            return
+
+
+def _wait_select(sock: socket.socket) -> object:
+    import select
+
+    return select.select([sock, _WAKE], [], [])
+
+
+def _wait_poll(sock: socket.socket) -> object:
+    global _POLLER
+    if _POLLER is None:
+        import select
+
+        _POLLER = select.poll()
+        _POLLER.register(sock, select.POLLIN)
+        _POLLER.register(_WAKE, select.POLLIN)
+    return _POLLER.poll()
+
+
+_WAKE, _ = socket.socketpair()  # a second descriptor to wait on, as a serving loop's wake-up
+_POLLER: Any = None
+
+
 def serve_stub(port: int, atr: bytes, replay: Replay) -> None:
     """The project's transport (``VpcdClient``) around a card that only replays."""
     sys.path.insert(0, str(REPO))
@@ -174,8 +239,21 @@ def serve_stub(port: int, atr: bytes, replay: Replay) -> None:
 def card_main(argv: Sequence[str]) -> None:
     kind, port, transcript = argv[0], int(argv[1]), Path(argv[2])
     atr, exchanges = read_transcript(transcript)
-    serve = {"floor": serve_floor, "stub": serve_stub}[kind]
-    serve(port, atr, Replay(exchanges))
+    replay = Replay(exchanges)
+    if kind == "floor":
+        serve_floor(port, atr, replay)
+    elif kind == "floor+select":
+        serve_floor(port, atr, replay, wait=_wait_select)
+    elif kind == "floor+poll":
+        serve_floor(port, atr, replay, wait=_wait_poll)
+    elif kind == "floor-nodelay-off":
+        serve_floor(port, atr, replay, nodelay=False)
+    elif kind == "floor-exact-reads":
+        serve_floor_exact_reads(port, atr, replay)
+    elif kind == "stub":
+        serve_stub(port, atr, replay)
+    else:
+        raise SystemExit(f"pcsclib: no card kind {kind!r}")
 
 
 # --- bringing cards up --------------------------------------------------------------------------
@@ -276,13 +354,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def served_card(index: int, card_path: Path) -> Iterator[int]:
-    """``mynacard serve CARD --reader index`` until the block ends (its own control dir)."""
+def served_card(index: int, card_path: Path, *extra: str) -> Iterator[int]:
+    """``mynacard serve CARD --reader index [extra]`` until the block ends (its own control
+    directory): the server's pid."""
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as runtime:
         env = {**child_env(), "XDG_RUNTIME_DIR": runtime}
         ready = Path(runtime) / "ready"
         argv = [sys.executable, "-m", "card_emulator.cli", "serve", str(card_path)]
-        argv += ["--reader", str(index), "--ready-file", str(ready)]
+        argv += ["--reader", str(index), "--ready-file", str(ready), *extra]
         with process(
             argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         ) as proc:
@@ -298,7 +377,8 @@ def served_card(index: int, card_path: Path) -> Iterator[int]:
 
 @contextmanager
 def bench_card(kind: str, index: int, transcript: Path) -> Iterator[int]:
-    """The floor or the stub card in reader ``index``, replaying ``transcript``: its pid."""
+    """A replaying card (``floor``, ``stub``, or a floor variant of ``card_main``) in reader
+    ``index``: its pid."""
     argv = [sys.executable, __file__, kind, str(VPCD_PORT + index), str(transcript)]
     with process(argv, cwd=REPO, env=child_env()) as proc:
         wait_for_card(reader_name(index))
