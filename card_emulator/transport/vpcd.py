@@ -289,7 +289,11 @@ class VpcdClient:
     @property
     def wakeup_fd(self) -> int:
         """For ``signal.set_wakeup_fd``: a signal that lands just before ``run()`` blocks in
-        ``select`` would otherwise wait for the next message to be handled."""
+        ``poll`` (connecting, waiting to be taken in, removed) would otherwise wait for the next
+        message. Once the card is in, ``run()`` blocks in ``recv``, which a signal interrupts (its
+        handler's :meth:`stop` or :meth:`remove` then ends the read); one landing in the few
+        instructions just before that ``recv`` is handled at vpcd's next message (pcscd polls
+        about every 400 ms, §2)."""
         return self._wake_w.fileno()
 
     @property
