@@ -362,14 +362,16 @@ def served_card(index: int, card_path: Path, *extra: str) -> Iterator[int]:
         ready = Path(runtime) / "ready"
         argv = [sys.executable, "-m", "card_emulator.cli", "serve", str(card_path)]
         argv += ["--reader", str(index), "--ready-file", str(ready), *extra]
-        with process(
-            argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        ) as proc:
+        log = Path(runtime) / "serve.log"  # a file, not a pipe nobody reads while it runs
+        with (
+            log.open("w") as err,
+            process(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err) as proc,
+        ):
             deadline = time.monotonic() + READY_TIMEOUT
             while not ready.exists():
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read() if proc.stderr and proc.poll() is not None else ""
-                    raise SystemExit(f"bench: mynacard serve did not become ready: {err.strip()}")
+                    said = log.read_text().strip()
+                    raise SystemExit(f"bench: mynacard serve did not become ready: {said}")
                 time.sleep(0.05)
             wait_for_card(reader_name(index))
             yield proc.pid
