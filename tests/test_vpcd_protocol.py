@@ -394,6 +394,41 @@ def test_stop_ends_run_while_waiting_and_while_connected(vpcd: FakeVpcd) -> None
     assert client2.state is ClientState.STOPPED
 
 
+@pytest.mark.parametrize("where", ["between messages", "inside a message"])
+def test_stop_ends_the_blocking_read_once_the_card_is_in(vpcd: FakeVpcd, where: str) -> None:
+    # Once pcscd has taken the card in, the loop waits in a plain blocking recv (no poll per
+    # message, issue 10): stop() must still end run() (running() fails if it does not return).
+    card = StandInCard()
+    with running(VpcdClient(card, port=vpcd.port)) as client:
+        vpcd.accept()
+        assert vpcd.exchange(SELECT_JPKI) == OK
+        assert client.wait_for(ClientState.READY, TIMEOUT)
+        if where == "inside a message":
+            assert vpcd.conn is not None
+            vpcd.conn.sendall(frame(SELECT_JPKI)[:2])  # the length, and never the body
+    assert client.state is ClientState.STOPPED
+    assert vpcd.eof_seen()
+    assert card.commands == [SELECT_JPKI]
+
+
+def test_remove_from_another_thread_while_the_card_is_in(vpcd: FakeVpcd) -> None:
+    card = StandInCard()
+    with running(VpcdClient(card, port=vpcd.port)) as client:
+        vpcd.accept()
+        vpcd.send(b"\x01")
+        assert vpcd.exchange(b"\x04") == ATR
+        assert client.wait_for(ClientState.READY, TIMEOUT)
+        remover = threading.Thread(target=client.remove)
+        remover.start()
+        remover.join(TIMEOUT)
+        assert vpcd.eof_seen()  # the blocked read ended and the socket closed: card removed
+        assert client.wait_for(ClientState.REMOVED, TIMEOUT)
+        vpcd.drop()
+        client.insert()
+        vpcd.accept()
+        assert vpcd.exchange(SELECT_JPKI) == OK  # served again after the re-insertion
+
+
 def test_pins_are_not_logged(vpcd: FakeVpcd, caplog: pytest.LogCaptureFixture) -> None:
     verify = bytes.fromhex("0020008004") + b"1234"
     card = StandInCard()

@@ -31,6 +31,11 @@ ISSUER_SECURITY_DOMAIN = bytes.fromhex("A0000001510000")  # the DF current after
 DF_ORDER: tuple[bytes, ...] = tuple(sorted([*APP_AIDS.values(), ISSUER_SECURITY_DOMAIN]))
 
 FIRST, LAST, NEXT, PREVIOUS = 0b00, 0b01, 0b10, 0b11  # SELECT P2 b2-b1 (ISO 7816-4 §7.1.1)
+# The DFs a whole DF name reaches, worked out once: SELECT by a full AID is what clients send most
+# (issue 10: the prefix walk was a fifth of a SELECT's time). Any other name is walked as before.
+_REACHED_BY_AID: dict[bytes, list[bytes]] = {
+    aid: [df for df in DF_ORDER if df.startswith(aid)] for aid in DF_ORDER
+}
 
 
 def find_df(name: bytes, occurrence: int, current: bytes) -> bytes:
@@ -41,7 +46,9 @@ def find_df(name: bytes, occurrence: int, current: bytes) -> bytes:
     from ``current`` (the DF now selected) when it matches the name, else they start from the
     first (next) or the last (previous). CardError 6A82 when nothing (more) matches.
     """
-    matches = [aid for aid in DF_ORDER if aid.startswith(name)]
+    matches = _REACHED_BY_AID.get(name)
+    if matches is None:
+        matches = [aid for aid in DF_ORDER if aid.startswith(name)]
     if not matches:
         raise CardError(StatusWord.FILE_NOT_FOUND, "no application with this name")
     if occurrence == FIRST:

@@ -10,6 +10,7 @@ import contextlib
 import enum
 import errno
 import logging
+import math
 import os
 import select
 import socket
@@ -57,6 +58,8 @@ REMOVAL_HOLD = 1.0  # seconds
 _TCP_QUICKACK: int | None = (
     getattr(socket, "TCP_QUICKACK", 12) if sys.platform.startswith("linux") else None
 )
+_IPPROTO_TCP = socket.IPPROTO_TCP
+_RECV_SIZE = MAX_PAYLOAD + 2  # one recv takes whatever is there, up to a whole message
 _CONNECT_TIMEOUT = 5.0  # seconds
 _SW_EXECUTION_ERROR = bytes.fromhex("6F00")  # ISO 7816-4: no precise diagnosis
 
@@ -160,19 +163,31 @@ class VpcdParser:
 
     def feed(self, data: bytes) -> list[VpcdEvent]:
         """Add received bytes; return the events of every message now complete."""
+        return [_decode(payload) for payload in self.payloads(data)]
+
+    def payloads(self, data: bytes) -> list[bytes]:
+        """Add received bytes; return the payload of every message now complete (what
+        :meth:`feed` decodes). The serving loop's path: nothing is copied when ``data`` holds
+        whole messages only, nothing is built for a message but its bytes."""
         buf = self._buffer
-        buf += data
-        events: list[VpcdEvent] = []
+        if buf:
+            buf += data
+            data = bytes(buf)
+            buf.clear()
+        size = len(data)
+        payloads: list[bytes] = []
         start = 0
-        while len(buf) - start >= 2:
-            length = int.from_bytes(buf[start : start + 2], "big")
-            end = start + 2 + length
-            if len(buf) < end:
+        while size - start >= 2:
+            end = start + 2 + (data[start] << 8 | data[start + 1])
+            if end > size:
                 break
-            events.append(_decode(bytes(buf[start + 2 : end])))
+            payloads.append(data[start + 2 : end])
             start = end
-        del buf[:start]
-        return events
+        if start < size:
+            # The start of a message not yet whole: vpcd sends the length and the body in two
+            # send() calls (§2), so the length often arrives alone.
+            buf += data[start:]
+        return payloads
 
 
 def _decode(payload: bytes) -> VpcdEvent:
@@ -205,8 +220,9 @@ class VpcdClient:
     """Serve one card to one vpcd reader until :meth:`stop`.
 
     ``run()`` blocks; ``stop()``, ``remove()`` and ``insert()`` may be called from any thread or
-    from a signal handler (they set a flag and write one byte to a wake-up socket, nothing else).
-    A closed socket is a removed card, a new connection an inserted one (§2).
+    from a signal handler (they set a flag, write one byte to a wake-up socket and, for stop and
+    remove, shut the reading side of the connection being served, which ends a blocked
+    ``recv``). A closed socket is a removed card, a new connection an inserted one (§2).
     """
 
     def __init__(
@@ -233,6 +249,11 @@ class VpcdClient:
         self._inserted = True
         self._removals = 0  # remove() calls: a removal and a re-insertion at once still close
         self._serving_removals = 0  # ... the connection being served (seen by _serve)
+        # The connection being served, for stop()/remove() to interrupt its blocking recv; the
+        # lock keeps them from shutting down a descriptor that run() has closed (and the system
+        # may have given to another socket). Reentrant: a signal handler may run inside run().
+        self._serving: socket.socket | None = None
+        self._serving_lock = threading.RLock()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -245,6 +266,7 @@ class VpcdClient:
         """End ``run()`` soon; the card is powered off."""
         self._stopping = True
         self._wake()
+        self._interrupt()
 
     def remove(self) -> None:
         """Take the card out of the reader (close the socket) until :meth:`insert`. A command
@@ -252,6 +274,7 @@ class VpcdClient:
         self._inserted = False
         self._removals += 1
         self._wake()
+        self._interrupt()
 
     def insert(self) -> None:
         """Put the card back (connect again)."""
@@ -266,7 +289,11 @@ class VpcdClient:
     @property
     def wakeup_fd(self) -> int:
         """For ``signal.set_wakeup_fd``: a signal that lands just before ``run()`` blocks in
-        ``select`` would otherwise wait for the next message to be handled."""
+        ``poll`` (connecting, waiting to be taken in, removed) would otherwise wait for the next
+        message. Once the card is in, ``run()`` blocks in ``recv``, which a signal interrupts (its
+        handler's :meth:`stop` or :meth:`remove` then ends the read); one landing in the few
+        instructions just before that ``recv`` is handled at vpcd's next message (pcscd polls
+        about every 400 ms, §2)."""
         return self._wake_w.fileno()
 
     @property
@@ -318,9 +345,13 @@ class VpcdClient:
                 delay = self._retry_initial
                 waiting_reported = False
                 try:
+                    with self._serving_lock:
+                        self._serving = sock
                     eof = self._serve(sock)
                 finally:
-                    sock.close()
+                    with self._serving_lock:
+                        self._serving = None
+                        sock.close()
                     self.card.power_off()  # a card out of the reader has no power
                 if self._stopping:
                     break
@@ -411,53 +442,76 @@ class VpcdClient:
         return sock
 
     def _serve(self, sock: socket.socket) -> bool:
-        """Answer vpcd until EOF (True), or stop/remove (False)."""
+        """Answer vpcd until EOF (True), or stop/remove (False).
+
+        Until pcscd has taken the card in, each read waits in ``poll`` beside the wake-up socket
+        (with a deadline: a silent vpcd means a busy reader). After that, the path of one message
+        is kept as short as the floor's (issue 10; ``benchmarks/bench_pcsc.py`` measures it): a
+        blocking ``recv`` of whatever is there (stop/remove end it by shutting the socket's
+        reading side), QUICKACK re-armed (§2 trap), the payloads cut out and, for an APDU, the
+        card's answer framed and sent. No event objects, and no logging call unless DEBUG is on.
+        """
         self._set_state(ClientState.CONNECTED, f"connected to {self.host}:{self.port}")
         parser = VpcdParser()
-        seen = _Insertion()
+        seen: _Insertion | None = _Insertion()  # None once pcscd has taken the card in
         silent_until: float | None = time.monotonic() + self._busy_after  # until vpcd first talks
         removals = self._serving_removals = self._removals
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
+        sock_fd = sock.fileno()
+        recv, setsockopt, sendall = sock.recv, sock.setsockopt, sock.sendall
         while True:
             if self._stopping or not self._inserted or self._removals != removals:
                 return False
-            if silent_until is None:
-                readable, _, _ = select.select([sock, self._wake_r], [], [])
-            else:
-                left = silent_until - time.monotonic()
-                readable, _, _ = select.select([sock, self._wake_r], [], [], max(left, 0.0))
-                if not readable:
-                    if left <= 0:
-                        where = f"{self.host}:{self.port}"
-                        self._set_state(
-                            ClientState.BUSY,
-                            f"vpcd at {where} has not taken the card in {self._busy_after:g} s: "
-                            "another card is in this reader",
-                        )
-                        silent_until = None
+            if seen is not None:  # the card is being taken in: wait beside the wake-up socket
+                if silent_until is None:
+                    ready = poller.poll()
+                else:
+                    left = silent_until - time.monotonic()
+                    ready = poller.poll(max(math.ceil(left * 1000), 0))
+                    if not ready:
+                        if left <= 0:
+                            where = f"{self.host}:{self.port}"
+                            self._set_state(
+                                ClientState.BUSY,
+                                f"vpcd at {where} has not taken the card in "
+                                f"{self._busy_after:g} s: another card is in this reader",
+                            )
+                            silent_until = None
+                        continue
+                if len(ready) != 1 or ready[0][0] != sock_fd:
+                    self._drain_wake()  # stop/remove/insert (checked above), or a signal
                     continue
-            if self._wake_r in readable:
-                self._drain_wake()
-                continue
             try:
-                data = sock.recv(MAX_PAYLOAD + 2)
+                data = recv(_RECV_SIZE)
             except OSError as exc:
                 log.warning("vpcd connection failed: %s", exc)
                 return True
-            _quickack(sock)
-            if not data:
-                return True
+            if _TCP_QUICKACK is not None:
+                try:  # noqa: SIM105 (not contextlib.suppress: this runs twice an APDU)
+                    setsockopt(_IPPROTO_TCP, _TCP_QUICKACK, 1)
+                except OSError:
+                    pass
+            if not data:  # vpcd closed the connection, or stop/remove shut it
+                return not (self._stopping or self._removals != removals)
             silent_until = None
-            for event in parser.feed(data):
-                reply = self._handle(event)
+            for payload in parser.payloads(data):
+                if seen is None and len(payload) > 1:  # an APDU to a card in use: the short path
+                    reply = self._answer(payload)
+                else:
+                    event = _decode(payload)
+                    reply = self._handle(event)
                 if self._removals != removals:
                     return False  # pulled out while answering: no answer, the socket closes
                 if reply is not None:
                     try:
-                        sock.sendall(reply)
+                        sendall(reply)
                     except OSError as exc:
                         log.warning("vpcd connection failed: %s", exc)
                         return True
-                if seen.complete_after(event):
+                if seen is not None and seen.complete_after(event):
+                    seen = None
                     self._set_state(ClientState.READY, f"pcscd sees the card at port {self.port}")
 
     def _handle(self, event: VpcdEvent) -> bytes | None:
@@ -467,7 +521,7 @@ class VpcdClient:
                 case GetAtr():
                     return frame(self.card.atr)
                 case Apdu(data):
-                    return frame(self._transmit(data))
+                    return self._answer(data)
                 case PowerOn():
                     log.debug("power on")
                     self.card.power_on()
@@ -480,16 +534,15 @@ class VpcdClient:
                 case Unknown(payload):
                     log.warning("ignoring undefined vpcd message %s", payload.hex().upper())
         except Exception:
-            if self._removals != self._serving_removals:
-                return None  # the card was pulled out (a test's fault) in the middle of it
-            # A bug in the card must not take the reader down (architecture.md "Shape of the card").
-            log.exception("card failed on %s", type(event).__name__)
-            if isinstance(event, Apdu):
-                return frame(_SW_EXECUTION_ERROR)
+            return self._failed(event)
         return None
 
-    def _transmit(self, command: bytes) -> bytes:
-        response = self.card.transmit(command)
+    def _answer(self, command: bytes) -> bytes | None:
+        """The R-APDU to one C-APDU, framed; None when the card was pulled out meanwhile."""
+        try:
+            response = self.card.transmit(command)
+        except Exception:
+            return self._failed(Apdu(command))
         if log.isEnabledFor(logging.DEBUG):
             # Never the PIN: VERIFY/CHANGE data are redacted (COMMON.md, security habits).
             log.debug(
@@ -498,10 +551,21 @@ class VpcdClient:
                 max(len(response) - 2, 0),
                 response[-2:].hex().upper(),
             )
-        if len(response) > MAX_PAYLOAD:
-            log.error("response of %d bytes does not fit a vpcd frame", len(response))
-            return _SW_EXECUTION_ERROR
-        return response
+        size = len(response)
+        if size > MAX_PAYLOAD:
+            log.error("response of %d bytes does not fit a vpcd frame", size)
+            return frame(_SW_EXECUTION_ERROR)
+        return size.to_bytes(2, "big") + response
+
+    def _failed(self, event: VpcdEvent) -> bytes | None:
+        """After the card raised on ``event``: a bug, or a removal in the middle of it."""
+        if self._removals != self._serving_removals:
+            return None  # the card was pulled out (a test's fault) in the middle of it
+        # A bug in the card must not take the reader down (architecture.md "Shape of the card").
+        log.exception("card failed on %s", type(event).__name__)
+        if isinstance(event, Apdu):
+            return frame(_SW_EXECUTION_ERROR)
+        return None
 
     # --- wake-up plumbing ------------------------------------------------------------------------
 
@@ -509,6 +573,14 @@ class VpcdClient:
         # Safe in a signal handler: no lock, a non-blocking send that may be dropped when full.
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
+
+    def _interrupt(self) -> None:
+        """End a ``recv`` blocked on the connection being served (it returns b"")."""
+        with self._serving_lock:
+            sock = self._serving
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RD)
 
     def _drain_wake(self) -> None:
         with contextlib.suppress(OSError):
