@@ -77,7 +77,11 @@ def face(
     certificate = parse_cv_certificate(ef0004)
     certificate.verify(surface_ca_key().public_key())
     signed = card_face.verify(certificate.public_key)
-    output.write_bytes(png(draw_card_face(card_face)))
+    try:
+        output.write_bytes(png(draw_card_face(card_face)))
+    except OSError as error:
+        message = f"{output}: cannot be written ({error.strerror})"
+        raise typer.BadParameter(message, param_hint="-o") from None
     ca = SURFACE_CA_KEY_ID[:7].decode()
     typer.echo(f"wrote {output} (TEST card face, read with 照合番号{code})")
     typer.echo(

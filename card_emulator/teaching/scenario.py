@@ -17,11 +17,11 @@ A scenario file (TOML, or JSON with the same keys) names a card and a list of ev
     time = "10:00"
     place = "マイナポータル"
     action = "verify"                    # verify | query | change | reset | reserve | power_cycle
-    pin = "user-auth"                    # signing | user-auth | resident | text
+    pin = "user_auth"                    # signing | user_auth | resident_registry | text_input_helper
     value = "wrong"                      # "correct" | "wrong" | a literal TEST value
     expect = "63C2"                      # a status word, or "done" / "refused" for reset/reserve
 
-    [expect.user-auth]                   # the counters after the last event
+    [expect.user_auth]                   # the counters after the last event
     remaining = 0
     locked = true
 
@@ -30,7 +30,9 @@ A scenario file (TOML, or JSON with the same keys) names a card and a list of ev
 ``new_value``, ``other`` (kiosk: the other JPKI PIN, "correct" | "wrong" | "unknown"), and the window
 facts ``mail_forwarded``, ``reply_complete``, ``reply_pin_hidden``; ``expect_refusals`` lists refusal
 codes, ``expect_visits`` the visits of the plan. ``reserve`` is kiosk step 1 in the smartphone app.
-Every counter of every user PIN is read after each event (``card.issuer.pin_status``).
+Every counter of every user PIN is read after each event (``card.issuer.pin_status``). PIN names
+are the canonical ``PinName`` values; the aliases of ``card_emulator.pin_names`` (``user-auth``,
+``resident``, ...) are read too.
 """
 
 from __future__ import annotations
