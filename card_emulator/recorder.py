@@ -305,6 +305,13 @@ def card_info(card: object) -> dict[str, Any]:
     return info
 
 
+def _text(value: Any) -> str:
+    """A detail value as the trace file writes it: strings bare, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def format_entry(entry: TraceEntry, *, width: int = 40) -> str:
     """One trace entry as one or two lines of text (the failure report, ``mynacard trace show``).
 
@@ -312,7 +319,7 @@ def format_entry(entry: TraceEntry, *, width: int = 40) -> str:
     with the diagnosis on a second, indented line. PIN data is already redacted in the entry.
     """
     if not entry.is_exchange:
-        detail = " ".join(f"{k}={v}" for k, v in entry.detail.items())
+        detail = " ".join(f"{k}={_text(v)}" for k, v in entry.detail.items())
         faults = _faults_text(entry.faults)
         return f"    -- {entry.event}{' ' + detail if detail else ''}{faults}"
     command = entry.command or ""
