@@ -3,6 +3,11 @@
 It never raises. A malformed APDU gets the status word ISO 7816-4 gives it; an application's refusal
 (``CardError``) becomes its status word; anything else is a bug, logged with its traceback, and
 answered ``6F00``. Sans-I/O: no sockets, threads or prints here.
+
+What is not the chip's own state moved out: the instructions to ``apps/`` (the card-level ones to
+``apps/card_level.py``), ``Card.create``'s work to ``templates.py``. What stays is one class — the
+life cycle, the contact interface, the dispatch hot path, the test equipment's surface — a little
+past ~400 lines.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from card_emulator.errors import CardError, CardFileError, CardStorageError
 from card_emulator.issuer import Issuer
 from card_emulator.memory import CardMemory
 from card_emulator.pin import PinRecord
-from card_emulator.rules import PIN_SPECS, PinName
+from card_emulator.rules import PinName
 from card_emulator.store import CardStore
 from card_emulator.trace import Exchange
 
@@ -96,38 +101,16 @@ class Card:
         10 ms; the PIN hashes, salts included, are the template's). A new seed's keys come from
         the on-disk key cache (``card_emulator.key_cache``) or are searched once.
         """
-        from card_emulator import templates
-        from card_emulator.issuance import issue_card  # heavy (key generation): import on use
+        from card_emulator.templates import create_card
 
-        cache_key = templates.key(cls, seed, issued, variant, atr, **overrides)
-        template = None if cache_key is None else templates.lookup(cache_key)
-        if template is None:
-            image = issue_card(seed, issued=issued, variant=variant, **overrides)
-            template = templates.Template(image, templates.card_meta(image, seed, variant, atr))
-            if cache_key is not None:
-                templates.remember(cache_key, template)
-        if path is None and template.card is not None:
-            return template.card.clone()
-        image = template.image
-        pins = [
-            PinRecord.new(name, value, image.max_tries.get(name, PIN_SPECS[name].max_tries))
-            for name, value in sorted(image.pins.items())
-        ]
-        store = CardStore.create(
-            path,
-            meta=template.meta,
-            files=image.files,
-            records=image.records,
-            keys=image.keys,
-            pins=pins,
-        )
-        card = cls(store)
-        card.created_pins = dict(image.pins)
-        if path is not None or cache_key is None:
-            return card
-        card._memory.check()  # parse and check the keys once; every clone shares them
-        template.card = card
-        return card.clone()
+        return create_card(cls, path, seed, issued, variant, atr, overrides)
+
+    def load_keys(self) -> None:
+        """Parse and check every private key now (else each is parsed at its first use); clones
+        made afterwards share the parsed keys. ValueError for a key that does not decode or
+        whose numbers do not fit together (``CardMemory.check``)."""
+        with self._lock:
+            self._memory.check()
 
     def clone(self) -> Card:
         """An independent in-memory card, byte-identical to this one now: every EF, key, record,
@@ -175,7 +158,7 @@ class Card:
         int(self._memory.meta["seed"])
         self.issuer.holder()
         self.issuer.certificates()
-        self._memory.check()
+        self.load_keys()
 
     @property
     def path(self) -> Path | None:

@@ -18,13 +18,17 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
-    from card_emulator.card import Card
-    from card_emulator.issuance import CardImage
+    import os
 
-__all__ = ["LIMIT", "Template", "card_meta", "clear", "key", "lookup", "remember"]
+    from card_emulator.card import Card
+    from card_emulator.issuance import CardImage, Variant
+
+    CardT = TypeVar("CardT", bound=Card)
+
+__all__ = ["LIMIT", "Template", "card_meta", "clear", "create_card", "key", "lookup", "remember"]
 
 LIMIT = 64
 
@@ -40,6 +44,55 @@ class Template:
     image: CardImage
     meta: dict[str, str]
     card: Card | None = field(default=None)
+
+
+def create_card(
+    cls: type[CardT],
+    path: str | os.PathLike[str] | None,
+    seed: int,
+    issued: date | None,
+    variant: Variant,
+    atr: bytes,
+    overrides: Mapping[str, Any],
+) -> CardT:
+    """``Card.create``'s work (its docstring says what it gives): issue once per argument set
+    (``issuance.issue_card``; ValueError/TypeError for bad arguments), then an in-memory card is a
+    clone of the template, a card file a new store filled from the issued content with PINs hashed
+    afresh (``CardFileError`` if the file exists or its directory does not)."""
+    from card_emulator.issuance import issue_card  # heavy (key generation): import on use
+    from card_emulator.pin import PinRecord
+    from card_emulator.rules import PIN_SPECS
+    from card_emulator.store import CardStore
+
+    cache_key = key(cls, seed, issued, variant, atr, **overrides)
+    template = None if cache_key is None else lookup(cache_key)
+    if template is None:
+        image = issue_card(seed, issued=issued, variant=variant, **overrides)
+        template = Template(image, card_meta(image, seed, variant, atr))
+        if cache_key is not None:
+            remember(cache_key, template)
+    if path is None and template.card is not None:
+        return cast("CardT", template.card.clone())  # a clone of a template made by cls
+    image = template.image
+    pins = [
+        PinRecord.new(name, value, image.max_tries.get(name, PIN_SPECS[name].max_tries))
+        for name, value in sorted(image.pins.items())
+    ]
+    store = CardStore.create(
+        path,
+        meta=template.meta,
+        files=image.files,
+        records=image.records,
+        keys=image.keys,
+        pins=pins,
+    )
+    card = cls(store)
+    card.created_pins = dict(image.pins)
+    if path is not None or cache_key is None:
+        return card
+    card.load_keys()  # parse and check the keys once; every clone shares them
+    template.card = card
+    return cast("CardT", card.clone())
 
 
 def key(*parts: Any, **named: Any) -> Hashable | None:
