@@ -1,28 +1,54 @@
 """The card side of vsmartcard's vpcd protocol: the card is the TCP client of pcscd's vpcd driver.
 
-``VpcdParser`` turns the byte stream into events (sans-I/O); ``frame`` builds a message;
-``VpcdClient`` connects a card to vpcd and serves it until ``stop()``. Wire facts: pcsc-vpcd.md §2.
+``VpcdClient`` connects a card to vpcd and serves it until ``stop()``, with hot-plug
+(``remove``/``insert``) and the states it reports. The wire protocol, sans-I/O (``VpcdParser``,
+``frame``, the events, the reader numbering), is ``transport.vpcd_wire``; getting the card into
+the reader (the interruptible connect, the wake-up socket, ``ClientState``, when pcscd has taken
+the card in) is ``transport.vpcd_link``. This module re-exports their public names, so
+``from card_emulator.transport.vpcd import ...`` stays the one import. Wire facts: pcsc-vpcd.md §2.
+Its ~410 lines are one class, the serving loop and the hot-plug calls that interrupt it, which
+share its flags and its lock (DEVELOPERS.md: a module past ~400 lines says why).
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
-import errno
 import logging
 import math
-import os
 import select
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from apdu.notation import redact_command
 from card_emulator.transport.base import CardLike
-from card_emulator.transport.vpcd_ports import DEFAULT_HOST, DEFAULT_PORT, MAX_READERS
+from card_emulator.transport.vpcd_link import (
+    ClientState,
+    Insertion,
+    connect,
+    drain,
+    wait_readable,
+    why_waiting,
+)
+from card_emulator.transport.vpcd_ports import DEFAULT_HOST, DEFAULT_PORT
+from card_emulator.transport.vpcd_wire import (
+    MAX_PAYLOAD,
+    Apdu,
+    Control,
+    GetAtr,
+    PowerOff,
+    PowerOn,
+    Reset,
+    Unknown,
+    VpcdEvent,
+    VpcdParser,
+    decode,
+    frame,
+    port_for_reader,
+    reader_name,
+)
 
 __all__ = [
     "DEFAULT_HOST",
@@ -46,7 +72,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_PAYLOAD = 0xFFFF  # 2-byte length prefix (§2)
 # A reader that already holds a card keeps a new one in the kernel's backlog, silent (§2); an idle
 # one is polled by pcscd about every 400 ms. This long without a first message means "busy".
 BUSY_AFTER = 3.0  # seconds
@@ -60,157 +85,7 @@ _TCP_QUICKACK: int | None = (
 )
 _IPPROTO_TCP = socket.IPPROTO_TCP
 _RECV_SIZE = MAX_PAYLOAD + 2  # one recv takes whatever is there, up to a whole message
-_CONNECT_TIMEOUT = 5.0  # seconds
 _SW_EXECUTION_ERROR = bytes.fromhex("6F00")  # ISO 7816-4: no precise diagnosis
-
-
-class Control(enum.IntEnum):
-    """The one-byte control codes vpcd sends (§2)."""
-
-    POWER_OFF = 0x00
-    POWER_ON = 0x01
-    RESET = 0x02
-    GET_ATR = 0x04
-
-
-@dataclass(frozen=True, slots=True)
-class PowerOff:
-    """Control ``00``: the reader cut the power (pyscard's disconnect). Not answered."""
-
-
-@dataclass(frozen=True, slots=True)
-class PowerOn:
-    """Control ``01``: cold start (``SCardConnect``). Not answered."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reset:
-    """Control ``02``: warm reset (``SCardReconnect`` with RESET). Not answered."""
-
-
-@dataclass(frozen=True, slots=True)
-class GetAtr:
-    """Control ``04``: answered with the ATR; pcscd polls it about every 400 ms."""
-
-
-@dataclass(frozen=True, slots=True)
-class Apdu:
-    """A command APDU (any payload longer than one byte); answered by one R-APDU."""
-
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Unknown:
-    """A payload the protocol does not define: an empty one or an unknown one-byte code.
-
-    The client logs it and sends nothing back (vpcd expects no answer to a control code).
-    """
-
-    payload: bytes
-
-
-VpcdEvent = PowerOff | PowerOn | Reset | GetAtr | Apdu | Unknown
-
-_CONTROL_EVENTS: dict[int, VpcdEvent] = {
-    Control.POWER_OFF: PowerOff(),
-    Control.POWER_ON: PowerOn(),
-    Control.RESET: Reset(),
-    Control.GET_ATR: GetAtr(),
-}
-
-
-def frame(payload: bytes) -> bytes:
-    """One vpcd message: 2-byte big-endian length, then the payload (§2)."""
-    if len(payload) > MAX_PAYLOAD:
-        raise ValueError(f"vpcd payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
-    return len(payload).to_bytes(2, "big") + payload
-
-
-def port_for_reader(reader: int) -> int:
-    """vpcd's TCP port for reader ``reader`` (0 to 15): 35963 + reader (scripts/pcsc-stack.sh)."""
-    if not 0 <= reader < MAX_READERS:
-        raise ValueError(f"reader index must be 0 to {MAX_READERS - 1}, not {reader}")
-    return DEFAULT_PORT + reader
-
-
-def reader_name(reader: int) -> str:
-    """The PC/SC name of vpcd reader ``reader`` as scripts/pcsc-stack.sh configures pcscd.
-
-    Readers 0 and 1 are Debian's ``Virtual PCD 00 00`` and ``Virtual PCD 00 01``; reader k >= 2 is
-    ``Virtual PCD {k // 2} 00 {k % 2:02X}`` (one reader.conf entry, with its own name, per pair:
-    pcscd numbers equal names only for readers of one driver file).
-    """
-    if not 0 <= reader < MAX_READERS:
-        raise ValueError(f"reader index must be 0 to {MAX_READERS - 1}, not {reader}")
-    if reader < 2:
-        return f"Virtual PCD 00 {reader:02X}"
-    return f"Virtual PCD {reader // 2} 00 {reader % 2:02X}"
-
-
-class VpcdParser:
-    """Sans-I/O decoder of the vpcd byte stream. Any split of the stream yields the same events."""
-
-    __slots__ = ("_buffer",)
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    @property
-    def pending(self) -> int:
-        """Bytes received but not yet forming a whole message."""
-        return len(self._buffer)
-
-    def feed(self, data: bytes) -> list[VpcdEvent]:
-        """Add received bytes; return the events of every message now complete."""
-        return [_decode(payload) for payload in self.payloads(data)]
-
-    def payloads(self, data: bytes) -> list[bytes]:
-        """Add received bytes; return the payload of every message now complete (what
-        :meth:`feed` decodes). The serving loop's path: nothing is copied when ``data`` holds
-        whole messages only, nothing is built for a message but its bytes."""
-        buf = self._buffer
-        if buf:
-            buf += data
-            data = bytes(buf)
-            buf.clear()
-        size = len(data)
-        payloads: list[bytes] = []
-        start = 0
-        while size - start >= 2:
-            end = start + 2 + (data[start] << 8 | data[start + 1])
-            if end > size:
-                break
-            payloads.append(data[start + 2 : end])
-            start = end
-        if start < size:
-            # The start of a message not yet whole: vpcd sends the length and the body in two
-            # send() calls (§2), so the length often arrives alone.
-            buf += data[start:]
-        return payloads
-
-
-def _decode(payload: bytes) -> VpcdEvent:
-    if len(payload) > 1:
-        return Apdu(payload)
-    if len(payload) == 1 and payload[0] in _CONTROL_EVENTS:
-        return _CONTROL_EVENTS[payload[0]]
-    return Unknown(payload)
-
-
-class ClientState(enum.Enum):
-    """What ``VpcdClient`` reports to its ``on_state`` callback (always from the ``run`` thread)."""
-
-    IDLE = "idle"  # run() not called yet
-    WAITING = "waiting"  # vpcd not reachable (pcscd down, or port refused); retrying
-    CONNECTED = "connected"  # TCP connected; pcscd has not taken the card in yet (a busy reader
-    # keeps a second card in the kernel backlog, §2)
-    BUSY = "busy"  # connected, but vpcd has not said a word for BUSY_AFTER s, or the connect
-    # timed out: another card is in this reader. Still waiting; the caller may give up.
-    READY = "ready"  # pcscd has powered the card up and read its ATR: SCardConnect works
-    DISCONNECTED = "disconnected"  # vpcd closed the connection (pcscd stopped); will reconnect
-    REMOVED = "removed"  # remove() took the card out; stays out until insert()
-    STOPPED = "stopped"  # run() is returning
 
 
 StateCallback = Callable[[ClientState, str], None]
@@ -335,9 +210,9 @@ class VpcdClient:
                     continue
                 except OSError as exc:
                     if isinstance(exc, TimeoutError):
-                        self._set_state(ClientState.BUSY, self._why_waiting(exc))
+                        self._set_state(ClientState.BUSY, why_waiting(self.host, self.port, exc))
                     elif not waiting_reported:
-                        self._set_state(ClientState.WAITING, self._why_waiting(exc))
+                        self._set_state(ClientState.WAITING, why_waiting(self.host, self.port, exc))
                         waiting_reported = True
                     self._wait_wake(delay)
                     delay = min(delay * 2, self._retry_max)
@@ -375,71 +250,13 @@ class VpcdClient:
             self._wait_wake(left)
             self._drain_wake()
 
-    def _why_waiting(self, exc: OSError) -> str:
-        where = f"{self.host}:{self.port}"
-        if isinstance(exc, TimeoutError):
-            return (
-                f"vpcd at {where} does not take the card (another card in this reader?); retrying"
-            )
-        if isinstance(exc, ConnectionRefusedError):
-            return f"nothing listens at {where} (pcscd with vpcd not running?); retrying"
-        if isinstance(exc, socket.gaierror):
-            return f"cannot resolve the host {self.host!r} ({exc.strerror}); retrying"
-        return f"vpcd not reachable at {where} ({exc}); retrying"
-
     def _open_socket(self, host: str, port: int) -> socket.socket:
-        """Connect to vpcd; stop()/remove() interrupt the wait (a hook for tests).
+        """Connect to vpcd (``vpcd_link.connect``); stop()/remove() interrupt the wait. A hook
+        for tests (a socket that counts its calls)."""
+        return connect(host, port, wake=self._wake_r, interrupted=self._interrupted)
 
-        Every address of ``host`` is tried in turn, as ``socket.create_connection`` does
-        (``localhost`` may give ::1 first while vpcd listens on IPv4 only); the last error is
-        raised. A reader that already has a card keeps a new one in the kernel backlog, or lets
-        the connect time out when the backlog is full (§2): one card per port.
-        """
-        last: OSError | None = None
-        for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM
-        ):
-            if self._stopping or not self._inserted:
-                raise InterruptedError("connect interrupted")
-            try:
-                return self._connect_one(family, kind, proto, address)
-            except InterruptedError:
-                raise
-            except OSError as exc:
-                last = exc
-        raise last if last is not None else OSError(f"no address for {host}")
-
-    def _connect_one(
-        self, family: int, kind: int, proto: int, address: tuple[object, ...]
-    ) -> socket.socket:
-        """A non-blocking connect to one address that stop()/remove() can interrupt."""
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setblocking(False)
-            err = sock.connect_ex(address)
-            if err not in (0, errno.EINPROGRESS):
-                raise OSError(err, os.strerror(err))
-            deadline = time.monotonic() + _CONNECT_TIMEOUT
-            while err:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("connect timed out")
-                readable, writable, _ = select.select([self._wake_r], [sock], [], left)
-                if readable:
-                    self._drain_wake()
-                    if self._stopping or not self._inserted:
-                        raise InterruptedError("connect interrupted")
-                if not writable:
-                    continue
-                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    raise OSError(err, os.strerror(err))
-            sock.setblocking(True)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+    def _interrupted(self) -> bool:
+        return self._stopping or not self._inserted
 
     def _serve(self, sock: socket.socket) -> bool:
         """Answer vpcd until EOF (True), or stop/remove (False).
@@ -453,7 +270,7 @@ class VpcdClient:
         """
         self._set_state(ClientState.CONNECTED, f"connected to {self.host}:{self.port}")
         parser = VpcdParser()
-        seen: _Insertion | None = _Insertion()  # None once pcscd has taken the card in
+        seen: Insertion | None = Insertion()  # None once pcscd has taken the card in
         silent_until: float | None = time.monotonic() + self._busy_after  # until vpcd first talks
         removals = self._serving_removals = self._removals
         poller = select.poll()
@@ -500,7 +317,7 @@ class VpcdClient:
                 if seen is None and len(payload) > 1:  # an APDU to a card in use: the short path
                     reply = self._answer(payload)
                 else:
-                    event = _decode(payload)
+                    event = decode(payload)
                     reply = self._handle(event)
                 if self._removals != removals:
                     return False  # pulled out while answering: no answer, the socket closes
@@ -583,12 +400,10 @@ class VpcdClient:
                     sock.shutdown(socket.SHUT_RD)
 
     def _drain_wake(self) -> None:
-        with contextlib.suppress(OSError):
-            while self._wake_r.recv(4096):
-                pass
+        drain(self._wake_r)
 
     def _wait_wake(self, timeout: float | None) -> None:
-        select.select([self._wake_r], [], [], timeout)
+        wait_readable(self._wake_r, timeout)
 
     def _set_state(self, state: ClientState, detail: str) -> None:
         if state is self._state and state in (ClientState.WAITING, ClientState.REMOVED):
@@ -599,39 +414,3 @@ class VpcdClient:
             self._state_changed.notify_all()
         if self._on_state is not None:
             self._on_state(state, detail)
-
-
-class _Insertion:
-    """When pcscd has taken the card in: READY is reported once per connection.
-
-    On insertion pcscd polls (GET ATR), powers the card up and reads the ATR again (pcsc-vpcd.md
-    §2); after that answer ``SCardConnect`` works. Any APDU also proves it. Should a pcscd never
-    power the card up, the third presence poll is taken as enough.
-    """
-
-    __slots__ = ("_done", "_polls", "_powered")
-
-    def __init__(self) -> None:
-        self._done = False
-        self._powered = False
-        self._polls = 0
-
-    def complete_after(self, event: VpcdEvent) -> bool:
-        """True exactly once: after the answer to the event that completes the insertion."""
-        if self._done:
-            return False
-        match event:
-            case PowerOn() | Reset():
-                self._powered = True
-            case GetAtr():
-                self._polls += 1
-                self._done = self._powered or self._polls >= 3
-            case Apdu():
-                self._done = True
-        return self._done
-
-
-def _quickack(sock: socket.socket) -> None:
-    if _TCP_QUICKACK is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
