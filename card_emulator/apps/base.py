@@ -45,7 +45,7 @@ _PIN, _PRIVATE_KEY, _RECORD, _SECRET, _BLOCKED = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     """Volatile state: gone with a DF select (partly), a power-off or a reset (card-interface.md §2.1)."""
 
@@ -69,7 +69,11 @@ class Session:
 
 @dataclass(slots=True)
 class Note:
-    """What the card makes of one command, for observers (card_emulator.trace.Exchange)."""
+    """What the card makes of one command, for observers (card_emulator.trace.Exchange).
+
+    The card reuses one note for command after command (``Card.transmit`` clears it first, issue
+    10): observers get an ``Exchange`` copied from it, never the note, and nothing may keep it
+    past the command it describes."""
 
     action: str = "unknown"
     pin: PinName | None = None
@@ -79,7 +83,13 @@ class Note:
 @dataclass(slots=True)
 class Context:
     """What a handler works on during one exchange: the card's memory, the current session and the
-    note observers will get (made once per APDU by ``Card._dispatch``)."""
+    note observers will get.
+
+    A context serves one ``Card.transmit`` at a time: the card lends its own to each command (its
+    note cleared first; issue 10: nothing allocated per APDU), a command sent while another is
+    being answered (by a PIN-write hook or an observer) gets a fresh one with the same session,
+    and ``Card.other_contact`` lends another contact's. A handler must not keep the context or its
+    note once it has returned (tests/test_card_nested.py)."""
 
     memory: CardMemory
     session: Session
