@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SW = StatusWord
 _NO_ERROR = SW.NO_ERROR  # bound once: an enum class attribute is slow on Python 3.11
+_NO_ERROR_BYTES = b"\x90\x00"  # what most answers end with: no int.to_bytes call for them
 
 DEFAULT_ATR = bytes.fromhex("3BE000FF8131FE4514")  # contact, no historical bytes (§1.2)
 # Instructions an application would answer: at MF level, with no EF to act on, they get 6986.
@@ -346,7 +347,7 @@ class Card:
                 )
                 note.reason = "internal error"
                 data, sw = b"", int(SW.NO_PRECISE_DIAGNOSIS)
-            response = data + sw.to_bytes(2, "big")
+            response = data + (_NO_ERROR_BYTES if sw is _NO_ERROR else sw.to_bytes(2, "big"))
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("%s -> %04X (%d bytes)", _safe_redact(raw), sw, len(data))
             if self._observers:
