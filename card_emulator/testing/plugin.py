@@ -17,6 +17,10 @@ When a test fails, its report gets a section per card with the card's last excha
 redacted) and the card's reason and diagnosis for each refusal. ``--mynacard-traces DIR`` also
 writes each failing test's traces as JSON Lines; ``--mynacard-report N`` sets how many exchanges
 the report shows (0: none); the ini option ``mynacard_seed`` sets the default seed (0).
+
+Loading the plugin loads pytest and this module only: the card, its keys, the recorder and the
+slot are imported when a test first asks for a fixture (issue 10: every pytest process, and each
+pytest-xdist worker, loads the plugin; a suite that never uses it pays nothing).
 """
 
 from __future__ import annotations
@@ -26,22 +30,23 @@ from collections.abc import Generator, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from card_emulator.card import Card
-from card_emulator.faults import Fault, FaultPlan
-from card_emulator.issuance import Variant
-from card_emulator.recorder import Recorder, format_entry
-from card_emulator.slot import Slot
-from card_emulator.testing.factory import CardFactory
-from card_emulator.testing.personas import NamedPersona
+if TYPE_CHECKING:
+    from card_emulator.card import Card
+    from card_emulator.faults import Fault, FaultPlan
+    from card_emulator.issuance import Variant
+    from card_emulator.recorder import Recorder
+    from card_emulator.slot import Slot
+    from card_emulator.testing.factory import CardFactory
+    from card_emulator.testing.personas import NamedPersona
 
 __all__ = ["MynacardFactory"]
 
-_FACTORY = pytest.StashKey[CardFactory]()
-_CARDS = pytest.StashKey[list[tuple[str, Recorder]]]()
+_FACTORY = pytest.StashKey["CardFactory"]()  # made by the first test that asks for a card
+_CARDS = pytest.StashKey["list[tuple[str, Recorder]]"]()
 _MARKER_HELP = (
     "mynacard(seed=0, variant='standard', holder=None, pins=None, tries=None, locked=(), "
     "issued=None, persona=None, max_tries=None): configure the test's mynacard card (the "
@@ -69,7 +74,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
-    config.stash[_FACTORY] = CardFactory()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -108,6 +112,8 @@ class MynacardFactory:
     ) -> Card:
         """A fresh, powered, in-memory card (``card_emulator.testing.factory`` for the keywords;
         ``ValueError``/``TypeError`` for bad ones). Its exchanges are recorded for the report."""
+        from card_emulator.recorder import Recorder
+
         if seed is None and persona is None:
             seed = self._default_seed
         card = self._factory.create(
@@ -140,6 +146,8 @@ class MynacardFactory:
     def slot(self, card: Card, faults: FaultPlan | Iterable[Fault] | None = None) -> Slot:
         """``card`` in a slot (the same slot on each call), with ``faults`` set when given; its
         recorder then sees removals and faults too."""
+        from card_emulator.slot import Slot
+
         slot = self._slots.get(id(card))
         if slot is None:
             slot = self._slots[id(card)] = Slot(card)
@@ -154,6 +162,7 @@ class MynacardFactory:
     def reader(self, card: Card | Slot | None = None, *, name: str | None = None) -> str:
         """Put ``card`` (a new default card when None) behind an in-process pyscard reader for
         the rest of the test; returns the reader's name. Needs pyscard (the ``pcsc`` extra)."""
+        from card_emulator.slot import Slot
         from card_emulator.transport.pyscard_reader import PyscardUnavailableError, emulated_reader
 
         target = card if card is not None else self()
@@ -183,7 +192,12 @@ def mynacard_factory(request: pytest.FixtureRequest) -> Iterator[MynacardFactory
     seed = int(str(config.getini("mynacard_seed")) or 0)
     node = request.node
     assert isinstance(node, pytest.Item)
-    factory = MynacardFactory(node, config.stash[_FACTORY], seed)
+    cards = config.stash.get(_FACTORY, None)
+    if cards is None:
+        from card_emulator.testing.factory import CardFactory
+
+        cards = config.stash[_FACTORY] = CardFactory()
+    factory = MynacardFactory(node, cards, seed)
     yield factory
     factory.close()
 
@@ -246,6 +260,8 @@ def pytest_runtest_makereport(
 
 
 def _report(recorder: Recorder, shown: int) -> str:
+    from card_emulator.recorder import format_entry
+
     entries = recorder.entries
     positions = [i for i, e in enumerate(entries) if e.is_exchange]
     if not positions:

@@ -23,15 +23,16 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from card_emulator.pin_names import parse_pin_name
-from card_emulator.rules import PinName
-from card_emulator.testing.factory import CardSpec, apply_tries
-from card_emulator.transport.control import ControlClient, ControlError, connect_reader
-from card_emulator.transport.vpcd import port_for_reader, reader_name
+# The card, its files and the control channel load when a test asks for the fixture, not when
+# pytest loads the plugin (issue 10: every pytest process, each xdist worker, pays for imports).
+if TYPE_CHECKING:
+    from card_emulator.rules import PinName
+    from card_emulator.testing.factory import CardSpec
+    from card_emulator.transport.control import ControlClient
 
 __all__ = ["ServedReader", "mynacard_served"]
 
@@ -108,6 +109,8 @@ class _Session:
 
     def file_for(self, spec: CardSpec, tries: Mapping[str, int]) -> Path:
         """A fresh copy of the spec's template card file (made once per session)."""
+        from card_emulator.testing.factory import apply_tries
+
         key = (spec, tuple(sorted(tries.items())))
         template = self.templates.get(key)
         if template is None:
@@ -123,6 +126,9 @@ class _Session:
         return copy
 
     def start(self, path: Path) -> ControlClient:
+        from card_emulator.transport.control import connect_reader
+        from card_emulator.transport.vpcd_wire import port_for_reader, reader_name
+
         port = port_for_reader(self.reader)
         if not _port_listens(port):
             _unavailable(
@@ -197,6 +203,11 @@ def mynacard_served(
     otherwise; inserted, without faults, and traced into ``reader.trace_path``. Skips (or fails,
     with ``MYNACARD_PCSC_REQUIRED=1``) when pcscd with vpcd is not running.
     """
+    from card_emulator.pin_names import parse_pin_name
+    from card_emulator.testing.factory import CardSpec
+    from card_emulator.transport.control import ControlError
+    from card_emulator.transport.vpcd_wire import reader_name
+
     marker = request.node.get_closest_marker("mynacard")
     keywords = dict(marker.kwargs) if marker is not None else {}
     tries = {parse_pin_name(k).value: v for k, v in dict(keywords.pop("tries", None) or {}).items()}
