@@ -270,3 +270,19 @@ def test_the_refusals_of_issue_9_have_japanese_reasons() -> None:
     assert len(refused) >= 12
     missing = [e.reason for e in refused if card_reason(e.reason) is None]
     assert not missing
+
+
+def test_a_9000_to_another_command_is_not_explained_with_a_verify(
+    traced: tuple[Card, list[Exchange], dict[PinName, str]],
+) -> None:
+    """A GET CHALLENGE or READ BINARY that succeeds says so, without the catalogue's note on what
+    a 9000 means after a VERIFY (issue 11: explanations true of the command explained)."""
+    from card_emulator.teaching.explain import explain_row
+
+    card, exchanges, _ = traced
+    assert send(card, "0084000008")[1] == 0x9000
+    for lang in (Lang.EN, Lang.JA):
+        for text in (explain_exchange(exchanges[-1], lang), explain_row(exchanges[-1], lang)[2]):
+            assert "VERIFY" not in text, text
+    assert "the command succeeded" in explain_row(exchanges[-1], Lang.EN)[2]
+    assert "コマンドは成功しました" in explain_row(exchanges[-1], Lang.JA)[2]

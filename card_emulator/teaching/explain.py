@@ -245,6 +245,8 @@ _SUCCESS: dict[str, Text] = {
         "the new value is set; tries at their maximum", "新しい値に変更しました。残り回数は最大です"
     ),
 }
+# A 9000 to any other command: done, and nothing more (a GET CHALLENGE's 9000 is no VERIFY).
+_DONE = Text("normal end: the command succeeded", "正常終了: コマンドは成功しました")
 # 63Cx after a VERIFY with a value, and after one without (a query): (no tries left, some left).
 _TRIES_LEFT: dict[str, tuple[Text, Text]] = {
     "verify": (
@@ -273,6 +275,8 @@ def _answer(exchange: ExchangeLike, lang: str) -> str:
     elif x is not None and action in _TRIES_LEFT:
         locked, some_left = _TRIES_LEFT[action]
         specific = locked if x == 0 else some_left.format(tries=tries_phrase(x), x=x)
+    if specific is None and sw == 0x9000:
+        specific = _DONE  # the catalogue's "after a VERIFY" note is about VERIFY only
     if specific is None:
         return explain_status_word(sw, lang)
     return f"{sw:04X} {specific(lang)}"
