@@ -127,6 +127,57 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"no secure-messaging session", "セキュアメッセージングのセッションがありません"),
     (r"secure-messaging data objects wrong", "SMのデータオブジェクトが誤っています"),
     (r"not offered under secure messaging", "セキュアメッセージングでは使えない命令です"),
+    # The rest of the card's reasons (a test checks that every reason the card gives is here).
+    (r"the card is closed", "カードは閉じられています"),
+    (r"internal error", "内部エラー"),
+    (r"power lost after the counter write", "回数の書き込み後に電源が切れました"),
+    (r"only logical channel 0", "論理チャネルは0のみです"),
+    (r"UNLOCK KEY needs issuer authentication", "UNLOCK KEYには発行者の認証が必要です"),
+    (
+        r"last-command indicator: smartphone profile only",
+        "最終コマンド指示: スマートフォン向けのみ",
+    ),
+    (r"multi-record read is not supported", "複数レコードの読み出しには対応していません"),
+    (r"READ RECORD takes P2 = 04 or SFI<<3 \| 04", "READ RECORDのP2は04またはSFI<<3 | 04です"),
+    (r"Le must be the record's length", "Leはレコードの長さにしてください"),
+    (r"Le must be the object's length", "Leはデータオブジェクトの長さにしてください"),
+    (r"only the new value may be given \(P1\)", "新しい値だけを指定できます(P1)"),
+    (r"this reference cannot be changed so", "この暗証番号はこの命令では変更できません"),
+    (r"the new value must be (.+)", "新しい値の形式: {0}"),
+    (
+        r"P2 must be 80 or 80 \+ a key's short EF identifier",
+        "P2は80または80 + 鍵の短縮EF識別子です",
+    ),
+    (r"P2 must be 80 or 80 \+ a short EF identifier", "P2は80または80 + 短縮EF識別子です"),
+    (r"bad short EF identifier", "短縮EF識別子が正しくありません"),
+    (r"SELECT takes P1 = 00, 02 or 04", "SELECTのP1は00、02または04です"),
+    (r"GET RESPONSE takes P1P2 = 0000", "GET RESPONSEのP1P2は0000です"),
+    (r"no response is waiting", "取り出せる応答データがありません"),
+    (r"GET RESPONSE needs Le", "GET RESPONSEにはLeが必要です"),
+    (r"GET CHALLENGE takes P1P2 = 0000", "GET CHALLENGEのP1P2は0000です"),
+    (r"GET CHALLENGE needs Le", "GET CHALLENGEにはLeが必要です"),
+    (r"at most 256 bytes", "最大256バイトです"),
+    (r"no EF is selectable before an application", "APを選択する前にEFは選択できません"),
+    (r"no such file at this level", "この階層にそのファイルはありません"),
+    (r"no MF to select", "選択できるMFはありません"),
+    (r"no session-key delivery in this AP", "このAPにはセッション鍵の受け渡しがありません"),
+    (r"EF ([0-9A-F]{4}) is not a private key", "EF {0}は秘密鍵ではありません"),
+    (r"the key needs a VERIFY of (.+)", "この鍵には{0}の照合が必要です"),
+    (r"no secure messaging in JPKI AP", "JPKI APにはセキュアメッセージングがありません"),
+    (r"at most (\d+) bytes to sign", "署名できるのは最大{0}バイトです"),
+    (r"select a key EF first", "先に鍵のEFを選択してください"),
+    (r"住基ネット terminals only", "住基ネットの端末のみ"),
+    (r"the cryptogram is (\d+) bytes \(extended Lc\)", "暗号文は{0}バイトです(拡張Lc)"),
+    (r"cryptogram not below the modulus", "暗号文が法(モジュラス)以上です"),
+    (
+        r"expected A0 22 80 20 <32 bytes>: encryption key only",
+        "A0 22 80 20 <32バイト>が必要です: 暗号化鍵のみ",
+    ),
+    (
+        r"no checksum key: header authentication impossible",
+        "チェックサム鍵がありません: ヘッダを認証できません",
+    ),
+    (r"the cryptogram does not decrypt \(OAEP\)", "暗号文を復号できません(OAEP)"),
 )
 _COMPILED = tuple((re.compile(en), ja) for en, ja in _REASONS)
 
@@ -135,6 +186,11 @@ def _japanese_names(group: str) -> str:
     """PIN names the card gives by their PinName value (``user_auth``) → Japanese names."""
     names = [p.strip() for p in group.split(",")]
     values = {pin.value: spec.name_ja for pin, spec in PIN_SPECS.items()}
+    formats = {
+        spec.format.description_en: spec.format.description_ja for spec in PIN_SPECS.values()
+    }
+    if group in formats:
+        return formats[group]
     if all(name in values for name in names):
         return "または".join(values[name] for name in names)
     return group
