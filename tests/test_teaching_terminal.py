@@ -122,3 +122,22 @@ def test_help_is_in_japanese_when_the_run_is(args: list[str], env: dict[str, str
                              env={**base, "COLUMNS": "100", "LANG": "C.UTF-8"},
                              capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert "Options" in english.stdout and "オプション" not in english.stdout
+
+
+def test_small_kana_never_start_a_line() -> None:
+    """Simplified 禁則: a line never starts with ッ, ャ, ョ … (before, "ロック解除" could fold as
+    "ロ" / "ック解除" in simulate's outcome column)."""
+    from card_emulator.teaching.render import WrappedJapanese
+
+    for text in (
+        "値、回数は最大、ロック解除",
+        "アプリで予約、スマートフォンアプリ",
+        "これでロックされました",
+    ):
+        for width in range(6, 30):
+            lines = WrappedJapanese(text).wrap(width)
+            assert "".join(lines) == text
+            assert all(cell_len(line) <= width for line in lines)
+            assert not [
+                line for line in lines[1:] if line and line[0] in "ッャュョァィゥェォっゃゅょ"
+            ], lines

@@ -77,7 +77,10 @@ def styled(text: str, style: Style | None = None) -> RichText:
 # but never inside an ASCII token ("6:30", "63C0", "EF 0001"), never before closing punctuation and
 # never after an opening bracket. rich breaks at spaces only, so Japanese cells get this renderable.
 _UNIT = re.compile(r"\[[^\]\n]{1,16}\]|[\x21-\x7e\uff5e]+|\s+|.", re.DOTALL)
-_NO_LINE_START = set("、。，．・ー)」』】〕！？：；,.:;!?%") | {")"}
+# Small kana (ッ, ャ, ぁ …) never start a line either: "ロ" / "ック" is broken badly (JIS X 4051).
+_NO_LINE_START = set(
+    "、。，．・ー)」』】〕！？：；,.:;!?%ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+) | {")"}
 _NO_LINE_END = set("(「『【〔[")
 _WIDE = re.compile("[\u3000-\u9fff\uff00-\uffef]")
 
