@@ -141,3 +141,13 @@ def test_small_kana_never_start_a_line() -> None:
             assert not [
                 line for line in lines[1:] if line and line[0] in "ッャュョァィゥェォっゃゅょ"
             ], lines
+
+
+def test_a_scenario_source_line_is_japanese_in_japanese() -> None:
+    """Scenario 05's source "seed 002 (also 000)" showed "(also 000)" in Japanese output."""
+    from card_emulator.teaching.scenario import source_text
+
+    text = source_text("pin-rules.md §4; seed 002 (also 000)")
+    assert text.ja == "pin-rules.md §4; 資料002(000にも記載)"
+    out = run("simulate", "05", "--lang", "ja").output
+    assert "also" not in out and "資料002(000にも記載)" in out

@@ -38,6 +38,7 @@ are the canonical ``PinName`` values; the aliases of ``card_emulator.pin_names``
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -395,4 +396,5 @@ def place_text(place: str) -> Text:
 def source_text(source: str) -> Text:
     """A scenario's ``source`` line in both languages ("seed 004" → "資料004")."""
     ja = source.replace("seeds ", "資料").replace("seed ", "資料")
+    ja = re.sub(r" ?\(also ([^)]*)\)", r"(\1にも記載)", ja)  # "seed 002 (also 000)"
     return Text(source, ja)
