@@ -151,3 +151,18 @@ def test_a_scenario_source_line_is_japanese_in_japanese() -> None:
     assert text.ja == "pin-rules.md §4; 資料002(000にも記載)"
     out = run("simulate", "05", "--lang", "ja").output
     assert "also" not in out and "資料002(000にも記載)" in out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["simulate", "--help"], ["init", "--help"]])
+def test_japanese_help_is_wrapped_not_cut(args: list[str]) -> None:
+    """typer's rich help cut Japanese help texts (no spaces to wrap at) with "…" at 80 columns:
+    `simulate --help` lost "MYNACARD_PINS_JSON", `--help` the end of each command's summary."""
+    base = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES")}
+    done = subprocess.run([sys.executable, "-m", "card_emulator.cli", *args],
+                          env={**base, "COLUMNS": "80", "LANG": "ja_JP.UTF-8"},
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "…" not in done.stdout, done.stdout
+    assert_fits(done.stdout)
+    if args[0] == "simulate":
+        assert "MYNACARD_PINS_JSON" in done.stdout

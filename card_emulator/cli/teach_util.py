@@ -77,6 +77,22 @@ def localise_help_panels() -> None:
 
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
+    # rich wraps at spaces only, and typer's help tables cut what does not fit with "…": a
+    # Japanese help text (few spaces) lost its end. Japanese texts wrap between characters
+    # instead (teaching.render's line breaker, which keeps ASCII tokens whole).
+    from card_emulator.teaching.render import WrappedJapanese, wrappable
+
+    make_rich_text = rich_utils._make_rich_text
+
+    def make_wrapped_text(*, text: str, style: str = "", markup_mode: Any) -> Any:
+        made = make_rich_text(text=text, style=style, markup_mode=markup_mode)
+        plain = getattr(made, "plain", None)
+        if isinstance(plain, str) and isinstance(wrappable(plain), WrappedJapanese):
+            return WrappedJapanese(plain, style)
+        return made
+
+    rich_utils._make_rich_text = make_wrapped_text
+
 
 h = help_text
 
