@@ -339,3 +339,20 @@ def test_every_reason_the_card_gives_has_japanese() -> None:
         assert ja is not None and spec.format.description_ja in ja.ja
     key = card_reason("the key needs a VERIFY of signing")
     assert key is not None and PIN_SPECS[PinName.SIGNING].name_ja in key.ja
+
+
+def test_a_malformed_known_command_is_explained_by_what_is_wrong_with_it() -> None:
+    """`802A00800A0102` (Lc 10, 2 bytes follow): the row names the instruction and the length
+    problem, then "wrong length" — not the catalogue's examples (READ BINARY without Le, 80 FC on
+    a physical card), which are not about this command."""
+    from card_emulator.teaching.explain import explain_row
+
+    card = Card.create(None, seed=7)
+    seen: list[Exchange] = []
+    card.add_observer(seen.append)
+    card.transmit(bytes.fromhex("802A00800A0102"))
+    en, ja = explain_row(seen[-1], Lang.EN)[2], explain_row(seen[-1], Lang.JA)[2]
+    assert en == "COMPUTE DIGITAL SIGNATURE: Lc says 10 bytes of data, but 2 follow; wrong length."
+    assert "Lcは10バイトのデータを示しますが、続くのは2バイトです" in ja
+    for text in (en, ja):
+        assert "80 FC" not in text and "READ BINARY" not in text

@@ -28,6 +28,7 @@ from card_emulator.teaching.i18n import Lang, Text, count, pick
 from card_emulator.teaching.render import display_width, table
 from card_emulator.teaching.status_words import (
     explain_status_word,
+    status_word_info,
 )
 
 if TYPE_CHECKING:
@@ -367,7 +368,11 @@ def explain_row(exchange: ExchangeLike, lang: str) -> tuple[str, str, str]:
     if exchange.reason == "malformed APDU" and instruction_name(exchange.command) is not None:
         name = instruction_name(exchange.command)
         assert name is not None
-        parts.insert(0, f"{name(lang)}: {length_problem(exchange.command)(lang)}")
+        # What is wrong with this command, then the status word's title only: the catalogue's
+        # examples of a wrong length (READ BINARY without Le, 80 FC ...) are not about it.
+        info = status_word_info(exchange.sw)
+        parts = [f"{name(lang)}: {length_problem(exchange.command)(lang)}",
+                 *([info.title(lang)] if info is not None else parts)]  # fmt: skip
     if exchange.action == "select_ef" and exchange.app is not None and exchange.fid is not None:
         parts.append(_file_line(exchange.app, exchange.fid, lang))
     pin = exchange.pin
