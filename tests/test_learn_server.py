@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -122,9 +123,21 @@ def test_a_scenario_as_steps() -> None:
 def test_only_loopback_addresses(host: str) -> None:
     with pytest.raises(LearnError, match="loopback"):
         check_loopback(host)
+    english = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
     done = subprocess.run([sys.executable, "-m", "card_emulator.cli", "learn", "--host", host],
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env=english)  # fmt: skip
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "loopback" in done.stderr
+
+
+def test_a_japanese_run_refuses_a_host_in_japanese() -> None:
+    """One language per run: `LANG=ja_JP.UTF-8 mynacard learn --host 0.0.0.0` said it in English."""
+    japanese = {**os.environ, "LANG": "ja_JP.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    done = subprocess.run([sys.executable, "-m", "card_emulator.cli", "learn", "--host", "0.0.0.0"],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env=japanese)  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "ループバックアドレス" in done.stderr and "listens" not in done.stderr
 
 
 def test_the_url_is_the_loopback_address() -> None:

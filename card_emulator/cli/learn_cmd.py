@@ -37,6 +37,7 @@ def learn(
     lang: LangOption = None,
 ) -> None:  # fmt: skip
     """Serve the learning page on a loopback address until Ctrl-C."""
+    from card_emulator.teaching.i18n import pick
     from card_emulator.web.server import LearnApp, LearnError, make_server, url_of
 
     language = lang_of(lang)
@@ -47,13 +48,21 @@ def learn(
 
         check_loopback(host)
     except LearnError as exc:
-        raise fail(str(exc)) from None
-    with progress(f"making the practice card (seed {seed})"):
+        raise fail(pick(language, str(exc), f"{host}: 学習ページはループバックアドレス"
+                        "(127.0.0.1 または ::1)でのみ待ち受けます")) from None  # fmt: skip
+    with progress(pick(language, f"making the practice card (seed {seed})",
+                       f"練習用カード(シード{seed})を作成中")):  # fmt: skip
         learn_app = LearnApp(language, seed)
     try:
         server = make_server(learn_app, host, port)
     except OSError as exc:
-        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise fail(
+            pick(
+                language,
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                f"{host}:{port}で待ち受けできません: {exc.strerror or exc}",
+            )
+        ) from None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
