@@ -166,3 +166,13 @@ def test_japanese_help_is_wrapped_not_cut(args: list[str]) -> None:
     assert_fits(done.stdout)
     if args[0] == "simulate":
         assert "MYNACARD_PINS_JSON" in done.stdout
+
+
+def test_the_proxy_visits_say_kanazawa_takes_three() -> None:
+    """Seed 004 (Kanazawa): a voluntary proxy visits three times, for a reset or a change; the
+    rules table said "2 visits" flat."""
+    wide = {"COLUMNS": "300"}
+    en = run("rules", "--date", "2025-06-01", "--lang", "en", env=wide).output
+    assert "(2 visits, 3 in Kanazawa;" in en and "two visits (three in Kanazawa)" in en
+    ja = run("rules", "--date", "2025-06-01", "--lang", "ja", env=wide).output
+    assert ja.count("金沢市は3回") == 2  # the reset channel and the change place

@@ -55,8 +55,9 @@ CHANGE_PLACES: tuple[ChangePlace, ...] = (
         Text("the municipal window (市区町村の窓口)", "市区町村の窓口"),
         USER_PINS,
         Text(
-            "the card and the current PIN; a proxy takes a mailed inquiry and two visits",
-            "カードと現在の暗証番号。任意代理人は照会書の郵送と2回の来庁",
+            "the card and the current PIN; a proxy takes a mailed inquiry and two visits "
+            "(three in Kanazawa)",
+            "カードと現在の暗証番号。任意代理人は照会書の郵送と2回の来庁(金沢市は3回)",
         ),
         seeds("000", "003", "004"),
     ),

@@ -311,8 +311,9 @@ def reset_channels(on: date) -> list[tuple[Channel, tuple[PinName, ...], Text, S
             Channel.WINDOW,
             USER_PINS,
             Text(
-                "holder, legal representative or voluntary proxy (2 visits, mailed inquiry)",
-                "本人・法定代理人・任意代理人(任意代理人は2回来庁、照会書の郵送)",
+                "holder, legal representative or voluntary proxy (2 visits, 3 in Kanazawa; "
+                "mailed inquiry)",
+                "本人・法定代理人・任意代理人(任意代理人は2回来庁、金沢市は3回。照会書の郵送)",
             ),
             seeds("000", "002", "003", "004"),
         ),
