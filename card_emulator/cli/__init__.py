@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
+import typer.main
 
 from card_emulator.cli import card_cmds as card_cmds
-from card_emulator.cli.app import app
+from card_emulator.cli.app import HELP_OPTION_NAMES, app
 from card_emulator.errors import EmulatorError
 
 for _module in (
@@ -55,11 +58,16 @@ def main(argv: list[str] | None = None) -> None:
     from card_emulator.teaching.i18n import Lang
 
     args = hoist(list(sys.argv[1:] if argv is None else argv))  # -v/--log-level after a command too
+    run: Callable[..., Any] = app
     if HELP_LANG == Lang.JA and _may_show_help(args):
+        from card_emulator.cli.help_ja import localise
+
         localise_help_panels()
+        run = typer.main.get_command(app)  # the click tree typer would build, in Japanese
+        localise(run, HELP_OPTION_NAMES)
     try:
         # Without standalone mode typer returns the code of a `typer.Exit` instead of raising it.
-        code = app(args=args, prog_name="mynacard", standalone_mode=False)
+        code = run(args=args, prog_name="mynacard", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)

@@ -23,6 +23,8 @@ import typer
 from card_emulator.cli.teach_util import HELP_LANG
 from card_emulator.teaching.i18n import Lang
 
+HELP_OPTION_NAMES = ["-h", "--help"]
+
 app = typer.Typer(
     name="mynacard",
     help="A software My Number Card (マイナンバーカード) for testing card-reading software. "
@@ -33,7 +35,7 @@ app = typer.Typer(
     # Japanese run that shows help pays for (cli.main calls teach_util.localise_help_panels).
     rich_markup_mode="rich" if HELP_LANG == Lang.JA else None,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
 )
 
 DISTRIBUTION = "mynumber-card-emulator"

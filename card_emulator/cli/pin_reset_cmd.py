@@ -54,7 +54,7 @@ def pin_reset(
                                             "window(市区町村窓口)または kiosk(コンビニ)。"))] = "window",
     applicant: Annotated[str, typer.Option(help=h(
         "holder, legal-representative or voluntary-proxy (window).",
-        "holder(本人)、legal-representative(法定代理人)、voluntary-proxy(任意代理人)。"))] = "holder",
+        "holder(本人)、legal-representative(法定代理人)または voluntary-proxy(任意代理人、窓口のみ)。"))] = "holder",
     on: Annotated[str | None, typer.Option("--date", help=h(
         "When: YYYY-MM-DD (noon) or YYYY-MM-DDTHH:MM (default now).",
         "日時: YYYY-MM-DD(正午)または YYYY-MM-DDTHH:MM(既定: 現在)。"))] = None,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from card_emulator.pin_names import choices_text, parse_pin_name
+from card_emulator.pin_names import SHORT_ALIASES, choices_text, parse_pin_name
 from card_emulator.rules import USER_PINS, PinName
 from card_emulator.teaching.i18n import Lang, Text, choose_lang, pick
 
@@ -117,10 +117,15 @@ def complete_pin(incomplete: str) -> list[str]:
     return [pin.value for pin in USER_PINS if pin.value.startswith(incomplete.replace("-", "_"))]
 
 
+_PIN_CHOICES_JA = (
+    f"どの暗証番号か: {'、'.join(pin.value for pin in USER_PINS)}(_ の代わりに - も使えます。"
+    f"ほかに {'、'.join(a for a, pin in SHORT_ALIASES.items() if pin in USER_PINS and a.isascii())}"
+    " も)。"
+)
 PinOption = Annotated[
     str,
     typer.Option("--pin", metavar="PIN", autocompletion=complete_pin, help=h(f"Which PIN: {choices_text(USER_PINS)}.",
-                                                f"暗証番号: {choices_text(USER_PINS)}。")),
+                                                _PIN_CHOICES_JA)),
 ]  # fmt: skip
 ExplainOption = Annotated[
     bool,
