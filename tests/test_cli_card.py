@@ -115,3 +115,13 @@ def test_mistakes_get_one_line_and_a_nonzero_exit(
     assert "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) <= 4
     assert not_a_card.read_text() == "hello"
+
+
+def test_info_lines_up_the_tries_of_every_pin(created: tuple[Path, dict[str, object]]) -> None:
+    """The card-surface AP's long reference names once pushed their tries out of the column."""
+    path, _ = created
+    lines = mynacard("info", str(path)).stdout.splitlines()
+    rows = lines[lines.index("PINs (tries left):") + 1 :]
+    assert len(rows) >= 10
+    starts = {row.rindex(" ") + 1 for row in rows}  # where "3/3", "10/10" or "LOCKED" begins
+    assert len(starts) == 1, rows
