@@ -9,7 +9,7 @@ from PIL import Image
 
 from card_emulator import Card
 from card_emulator.rules import PinName
-from tests.helpers import query
+from tests.helpers import query, verify
 from tests.test_cli_card import mynacard
 
 
@@ -39,3 +39,18 @@ def test_face_errors_are_one_line(card_file: Path, tmp_path: Path) -> None:
     result = mynacard("face", str(tmp_path / "none.card"), "-o", str(tmp_path / "x.png"))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_locked_code_is_the_cards_no_in_one_line(tmp_path: Path) -> None:
+    """A locked 照合番号A is the card saying no (exit 1, README "Mistakes"), not a usage error."""
+    path = tmp_path / "locked.card"
+    with Card.create(path, seed=7) as card:
+        for _ in range(10):
+            verify(card, PinName.SURFACE_CODE_A, "000000000000")
+    out = tmp_path / "x.png"
+    result = mynacard("face", str(path), "-o", str(out))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "6984" in lines[0] and "--code B" in lines[0], lines
+    assert not out.exists()
+    assert mynacard("face", str(path), "-o", str(out), "--code", "B").returncode == 0
