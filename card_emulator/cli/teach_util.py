@@ -61,6 +61,7 @@ def localise_help_panels() -> None:
     wraps Japanese text by its display width; click's plain help cannot): the panel titles in
     Japanese, and a flag shown without a value (this typer's rich help writes ``<bool>`` after
     ``--json``, as if it took one). Imports rich's help machinery: call it only to show help."""
+    from rich.text import Text
     from typer import rich_utils
     from typer.core import TyperOption
 
@@ -76,6 +77,19 @@ def localise_help_panels() -> None:
         return None if self.is_flag and self.metavar is None else show_type(self, ctx)
 
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+    # An option's help is one rich Text per part; a Japanese sentence has no space to break at,
+    # and the table's default overflow cut it with "…" mid-sentence. Fold it onto the next line.
+    parameter_help = rich_utils._get_parameter_help
+
+    def folded_parameter_help(**kwargs: Any) -> Any:
+        columns = parameter_help(**kwargs)
+        for part in columns.renderables:
+            if isinstance(part, Text):
+                part.overflow = "fold"
+        return columns
+
+    rich_utils._get_parameter_help = folded_parameter_help
 
 
 h = help_text
