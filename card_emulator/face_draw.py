@@ -31,12 +31,22 @@ def era_date(yyyymmdd: str) -> str:
     return f"{era.name_ja}{'元' if year == 1 else year}年{d.month}月{d.day}日"
 
 
-def _paste(canvas: Image.Image, data: bytes, at: tuple[int, int], scale: int) -> tuple[int, int]:
-    """Decode an image of the card and paste it scaled; its size on the canvas."""
-    image = Image.open(io.BytesIO(data))
+def _paste(
+    canvas: Image.Image, data: bytes, at: tuple[int, int], scale: int, max_width: int = 0
+) -> tuple[int, int]:
+    """Decode an image of the card and paste it scaled; its size on the canvas.
+
+    ``max_width`` (px, 0 = none): a long name or address is drawn smaller to fit beside the
+    photo, never cut (the card's image holds all of it)."""
+    image: Image.Image = Image.open(io.BytesIO(data))
     image.load()
     size = (image.width * scale, image.height * scale)
-    canvas.paste(image.convert("RGB").resize(size, Image.Resampling.NEAREST), at)
+    resample = Image.Resampling.NEAREST
+    if max_width and size[0] > max_width:
+        size = (max_width, max(1, round(image.height * max_width / image.width)))
+        resample = Image.Resampling.LANCZOS
+        image = image.convert("L")
+    canvas.paste(image.convert("RGB").resize(size, resample), at)
     return size
 
 
@@ -49,10 +59,12 @@ def draw_card_face(face: CardFace) -> Image.Image:
     draw.text((36, 24), "個人番号カード", font=title, fill=_INK)
     draw.text((330, 30), "TEST — not a real card / 見本", font=small, fill=_RED)
 
+    photo_at = (CARD_SIZE[0] - 36 - 192, 88)
+    beside_photo = photo_at[0] - 16 - 110  # the room left of the photo
     draw.text((36, 92), "氏名", font=small, fill=_GREY)
-    _paste(canvas, face.name_png, (110, 80), 2)
+    _paste(canvas, face.name_png, (110, 80), 2, beside_photo)
     draw.text((36, 170), "住所", font=small, fill=_GREY)
-    address_size = _paste(canvas, face.address_png, (110, 160), 2)
+    address_size = _paste(canvas, face.address_png, (110, 160), 2, beside_photo)
     y = max(260, 160 + address_size[1] + 20)
     draw.text((36, y), f"{era_date(face.birth_date)}生", font=text, fill=_INK)
     draw.text((400, y), f"性別 {_SEX.get(face.sex, face.sex)}", font=text, fill=_INK)
@@ -65,7 +77,6 @@ def draw_card_face(face: CardFace) -> Image.Image:
         fill=_INK,
     )
 
-    photo_at = (CARD_SIZE[0] - 36 - 192, 88)
     _paste(canvas, face.photo_jp2, photo_at, 2)
     draw.text((photo_at[0], 350), "セキュリティコード", font=small, fill=_GREY)
     _paste(canvas, face.security_code_png, (photo_at[0] + 40, 380), 4)

@@ -115,3 +115,27 @@ def test_mistakes_get_one_line_and_a_nonzero_exit(
     assert "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) <= 4
     assert not_a_card.read_text() == "hello"
+
+
+def test_info_lines_up_the_tries_of_every_pin(created: tuple[Path, dict[str, object]]) -> None:
+    """The card-surface AP's long reference names once pushed their tries out of the column."""
+    path, _ = created
+    lines = mynacard("info", str(path)).stdout.splitlines()
+    rows = lines[lines.index("PINs (tries left):") + 1 :]
+    assert len(rows) >= 10
+    starts = {row.rindex(" ") + 1 for row in rows}  # where "3/3", "10/10" or "LOCKED" begins
+    assert len(starts) == 1, rows
+
+
+def test_the_seed_help_promises_what_a_second_card_of_the_seed_gives(tmp_path: Path) -> None:
+    """Two cards of one seed answer alike byte for byte; their files are not identical (each has
+    a random card identity, store.md), and `init -h` says so rather than "byte for byte"."""
+    paths = [tmp_path / f"{n}.card" for n in "ab"]
+    for path in paths:
+        assert mynacard("init", str(path), "--seed", "42").returncode == 0
+    reads = ["00A4040C0AD3921000310001010402", "00B0830000", "00B0840000"]
+    answers = [mynacard("apdu", str(path), *reads).stdout for path in paths]
+    assert answers[0] == answers[1] and "9000" in answers[0]
+    assert paths[0].read_bytes() != paths[1].read_bytes()
+    help_text = " ".join(mynacard("init", "-h").stdout.split())
+    assert "every answer byte for byte" in help_text and "random card identity" in help_text

@@ -577,3 +577,22 @@ def test_the_library_refuses_a_negative_seed_too(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="from 0"):
         Card.create(tmp_path / "n.card", seed=-5)
     assert not (tmp_path / "n.card").exists()
+
+
+@pytest.mark.parametrize("command", [["pin", "reset"], ["init"], ["serve"]])
+def test_japanese_option_help_is_never_cut_short(command: list[str]) -> None:
+    """A Japanese sentence has no space to wrap at: rich's table cut it with "…" mid-sentence
+    (16 cuts in `pin reset -h`). Every option's help is shown whole, folded onto more lines."""
+    env = {"LANG": "ja_JP.UTF-8", "LC_ALL": "", "COLUMNS": "80"}
+    done = process(*command, "-h", env=env)
+    assert done.returncode == 0, done.stderr
+    help_column = [line.rstrip(" │") for line in done.stdout.splitlines() if "│" in line]
+    cut = [
+        line for line in help_column if line.endswith("…") and not line.strip("│ ").startswith("-")
+    ]
+    assert not cut, cut
+    text = "".join(
+        line.split("│")[1].split()[-1] for line in done.stdout.splitlines() if "│" in line
+    )
+    if command == ["init"]:
+        assert "ファイル自体はカードごとの乱数IDを持つ)。0以上。" in text

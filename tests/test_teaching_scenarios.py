@@ -208,3 +208,26 @@ def test_packaged_scenarios_are_found_by_number() -> None:
         find_scenario("99")
     with pytest.raises(ScenarioError, match="matches"):
         find_scenario("0")
+
+
+@pytest.mark.parametrize(("remaining", "met"), [(9, True), (8, False)])
+def test_final_expectations_on_the_other_references_are_checked(remaining: int, met: bool) -> None:
+    """A scenario may VERIFY any reference (issue 9: teaching covers the new APs): its final
+    counter is read and compared, not answered "this card has no verification code A"."""
+    scenario = parse_scenario(
+        {
+            "title": "card-surface code A",
+            "start": "2025-06-02T09:00",
+            "card": {"seed": 3},
+            "events": [{"action": "verify", "pin": "surface_code_a", "value": "wrong"}],
+            "expect": {"surface_code_a": {"remaining": remaining}},
+        }
+    )
+    result = run_scenario(scenario)
+    assert result.entries[0].sw == 0x63C9
+    assert left(result.entries[0], PinName.SURFACE_CODE_A) == 9
+    assert result.ok is met, result.failures
+    if not met:
+        assert result.failures == (
+            "final: verification code A (card-surface AP) expected 8 tries left, has 9",
+        )

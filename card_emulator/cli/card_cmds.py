@@ -196,10 +196,11 @@ def info(path: PathArgument = None, as_json: JsonOption = False) -> None:
         typer.echo(f"  {label:<13} {cert['subject']}")
         typer.echo(f"  {'':<13} valid {cert['not_before'][:10]} .. {cert['not_after'][:10]}")
     typer.echo("PINs (tries left):")
+    width = max((len(PIN_SPECS[PinName(name)].name_en) for name in pins), default=0)
     for name, shown in pins.items():
         spec = PIN_SPECS[PinName(name)]
         state = "LOCKED" if shown["locked"] else f"{shown['remaining']}/{shown['max_tries']}"
-        typer.echo(f"  {spec.name_en:<26} {state}")
+        typer.echo(f"  {spec.name_en:<{width}}  {state}")
 
 
 @app.command("apdu")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from apdu.status import describe
 from card_emulator.cli.app import app
 from card_emulator.cli.teach_util import PathArgument
 from card_emulator.errors import EmulatorError
@@ -70,7 +71,16 @@ def face(
         _send(card, bytes([0x00, 0xA4, 0x04, 0x0C, len(aid)]) + aid, "SELECT the card-surface AP")
         fid = PIN_SPECS[_CODE_PINS[code]].fid
         verify = bytes([0x00, 0x20, 0x00, 0x80 | fid, len(value)]) + value.encode("ascii")
-        _send(card, verify, f"VERIFY 照合番号{code}")
+        answer = card.transmit(verify)[-2:]
+        if answer != b"\x90\x00":  # the card's "no" (a locked code: 6984): exit 1, one line
+            sw = int.from_bytes(answer, "big")
+            other = "B" if code == "A" else "A"
+            typer.echo(
+                f"mynacard: VERIFY 照合番号{code}: the card answered {sw:04X}: {describe(sw)}; "
+                f"try --code {other}, or an issuer reset (card.issuer.reset_pin)",
+                err=True,
+            )
+            raise typer.Exit(1)
         ef0002 = _send(card, bytes.fromhex("00B08200000000"), "READ BINARY EF 0002")
         ef0004 = _send(card, bytes.fromhex("00B08400000000"), "READ BINARY EF 0004")
     card_face = read_card_face(ef0002)

@@ -156,8 +156,10 @@ def check_seed(seed: int) -> int:
 SeedOption = Annotated[
     int,
     typer.Option(metavar="N", callback=check_seed,
-                 help=h("Same seed, same card, byte for byte (0 or more).",
-                        "同じシードなら同じカード(バイト単位で同一)。0以上。")),
+                 help=h("Same seed, same card: every answer byte for byte (the file itself "
+                        "has a random card identity). 0 or more.",
+                        "同じシードなら同じカード(応答はバイト単位で同一、ファイル自体は"
+                        "カードごとの乱数IDを持つ)。0以上。")),
 ]  # fmt: skip
 
 SHORT_PIN: dict[PinName, Text] = {

@@ -157,9 +157,13 @@ class _Values:
         return spec
 
 
-def _counters(card: Card) -> tuple[PinStatus, ...]:
+def _counters(card: Card, named: frozenset[PinName] = frozenset()) -> tuple[PinStatus, ...]:
+    """The user PINs on the card, then the other references the scenario names (a card-surface
+    verification code, the common-AP PIN, ...): their counters are read too, so an expectation on
+    them is checked rather than answered "this card has no ..."."""
     present = set(card.issuer.pins())
-    return tuple(card.issuer.pin_status(pin) for pin in USER_PINS if pin in present)
+    wanted = [*USER_PINS, *(pin for pin in PinName if pin in named and pin not in USER_PINS)]
+    return tuple(card.issuer.pin_status(pin) for pin in wanted if pin in present)
 
 
 # What a PIN event's answer means, by status word (the card's answer decides; this only words it).
@@ -288,6 +292,10 @@ def run_scenario(
     values = _Values(known_pins if known_pins is not None else (card.created_pins or {}))
     reservations: dict[PinName, datetime] = {}
     entries: list[TimelineEntry] = []
+    named = frozenset(
+        [e.pin for e in scenario.events if e.pin is not None]
+        + [want.pin for want in scenario.expect_final]
+    )
     for event in scenario.events:
         captured: list[ExchangeLike] = []
         card.add_observer(captured.append)
@@ -296,7 +304,10 @@ def run_scenario(
         finally:
             card.remove_observer(captured.append)
         entry = replace(
-            entry, counters=_counters(card), failures=_check(entry), exchanges=tuple(captured)
+            entry,
+            counters=_counters(card, named),
+            failures=_check(entry),
+            exchanges=tuple(captured),
         )
         entries.append(entry)
         if on_entry is not None:
