@@ -317,6 +317,13 @@ def test_apdu_bad_stdin_line_is_named_not_echoed(card_path: Path) -> None:
     assert "standard input line 2" in done.stderr and "PIN1" not in done.stderr
 
 
+def test_apdu_with_an_empty_standard_input_says_so(card_path: Path) -> None:
+    """`apdu CARD -` whose input has only comments sent nothing and exited 0, saying nothing."""
+    done = process("apdu", str(card_path), "-", stdin="# SELECT JPKI, forgotten\n\n")
+    assert done.returncode == 2 and one_line(done.stderr) and done.stdout == ""
+    assert "standard input held no APDU" in done.stderr
+
+
 def test_apdu_lang_is_checked_like_rules(
     card_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

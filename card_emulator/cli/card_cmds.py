@@ -279,7 +279,7 @@ def split_card_argument(args: list[str]) -> tuple[Path | None, list[str]]:
 def read_apdus(texts: Iterable[str], stdin: Any) -> list[bytes]:
     """The APDUs of the arguments in order; ``-`` stands for the lines of ``stdin`` (blank lines
     and everything after ``#`` ignored). Exit 2 with one line naming the argument or line that
-    is not hex (its text is not repeated: it may hold a PIN)."""
+    is not hex (its text is not repeated: it may hold a PIN), or when standard input held none."""
     from apdu import parse_hex
 
     commands: list[bytes] = []
@@ -302,6 +302,8 @@ def read_apdus(texts: Iterable[str], stdin: Any) -> list[bytes]:
                 commands.append(parse_hex(code))
             except ValueError as exc:
                 raise fail(f"apdu: standard input line {number}: {exc}") from None
+    if not commands:  # only `-`, and standard input held no APDU: say so, as for no argument
+        raise fail("apdu: standard input held no APDU (blank lines and # comments only)")
     return commands
 
 
