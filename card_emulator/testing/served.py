@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -240,10 +241,16 @@ def mynacard_served(
             if not status["inserted"] or status["state"] != "ready":
                 control.call("insert", timeout=READY_TIMEOUT)
         card = Path(control.call("status")["card"])
-        trace = session.folder / f"{card.stem}.trace.jsonl"
+        # One file per test (not per card): a later test on the same card must not overwrite it.
+        test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")[-120:]
+        trace = session.folder / f"{test_name}.trace.jsonl"
         control.call("trace_start", path=str(trace))
     except ControlError as error:
         pytest.fail(f"mynacard_served: the serve process refused: {error}", pytrace=False)
+    from card_emulator.testing.plugin import SERVED_TRACES
+
+    label = f"served card {reader_name(session.reader)} ({card.name})"
+    request.node.stash.setdefault(SERVED_TRACES, []).append((label, trace))
     yield ServedReader(
         reader_name(session.reader), card, session.pins.get(card, {}), control, trace
     )
