@@ -105,6 +105,7 @@ class ReplayResult:
 
     @property
     def ok(self) -> bool:
+        """True when every replayed exchange matched the trace (no ``divergence``)."""
         return self.divergence is None
 
 
