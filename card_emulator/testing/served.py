@@ -9,7 +9,8 @@ card (``@pytest.mark.mynacard(...)``) is swapped in. The fixture yields the PC/S
 The stack is not started here: pcscd with vsmartcard's vpcd must run (the project's
 ``scripts/pcsc-stack.sh start``). When it does not, the test skips, with the reason — unless
 ``MYNACARD_PCSC_REQUIRED=1`` (the project's CI), where it fails. ``MYNACARD_SERVED_READER=K`` picks
-the vpcd reader (default 0: ``Virtual PCD 00 00``, TCP 35963).
+the vpcd reader (default 0: ``Virtual PCD 00 00``, TCP 35963); under pytest-xdist, worker ``gwN``
+uses reader K+N (``scripts/pcsc-stack.sh start --readers N`` must provide them).
 """
 
 from __future__ import annotations
@@ -95,6 +96,13 @@ def _port_listens(port: int) -> bool:
     return False
 
 
+def _xdist_worker() -> int:
+    """N for pytest-xdist's worker ``gwN`` (0 without xdist): each worker serves its own card in
+    reader K+N, one serve process per reader (a second one on the same reader would be refused)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
 class _Session:
     """The session's serve process and the card it holds now."""
 
@@ -175,7 +183,7 @@ def _mynacard_served_session(
         import smartcard  # noqa: F401  (the client side the tests will use)
     except ImportError as missing:
         _unavailable(f"pyscard is not installed (the `pcsc` extra): {missing}")
-    reader = int(os.environ.get("MYNACARD_SERVED_READER", "0"))
+    reader = int(os.environ.get("MYNACARD_SERVED_READER", "0")) + _xdist_worker()
     # Short: the control sockets live under it (Unix socket paths are limited to 107 bytes).
     runtime = Path(tempfile.mkdtemp(prefix="mcs-"))
     previous = os.environ.get("XDG_RUNTIME_DIR")

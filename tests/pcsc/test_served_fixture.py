@@ -149,3 +149,39 @@ def test_a_failing_test_reports_the_served_cards_last_exchanges(
             "whole trace: *test_refused.trace.jsonl",
         ]
     )
+
+
+def test_each_xdist_worker_serves_its_card_in_a_reader_of_its_own(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Worker gwN serves in reader K+N: on one reader the second worker's serve was refused
+    # (exit 3) and its served tests skipped.
+    plugin = (
+        []
+        if request.config.pluginmanager.has_plugin("mynacard")
+        else ["-p", "card_emulator.testing.plugin"]
+    )
+    pytester.makepyfile(
+        """
+        import os
+        from smartcard.System import readers
+
+        def test_served(mynacard_served):
+            reader = next(r for r in readers() if str(r) == mynacard_served)
+            connection = reader.createConnection()
+            connection.connect()
+            data, sw1, sw2 = connection.transmit(list(bytes.fromhex("00A4040C0AD392F000260100000001")))
+            connection.disconnect()
+            assert (sw1, sw2) == (0x90, 0x00)
+            print("WORKER", os.environ["PYTEST_XDIST_WORKER"], "READER", mynacard_served)
+        """
+    )
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("MYNACARD_SERVED_READER", "6")  # gw0: reader 6, gw1: reader 7
+    result = pytester.runpytest_subprocess(
+        *plugin, "-p", "xdist", "-n", "2", "--dist", "each", "-rA"
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines_random(
+        ["WORKER gw0 READER Virtual PCD 3 00 00", "WORKER gw1 READER Virtual PCD 3 00 01"]
+    )
