@@ -243,7 +243,9 @@ class History:
         text = f"wrong value for {label}: {tries} {'try' if tries == 1 else 'tries'} left"
         if tries == 0:
             text = f"wrong value for {label}: no tries left, the PIN is now locked"
-        if earlier:
+        if len(earlier) == 1:
+            text += f" (an earlier wrong entry at exchange {earlier[0]})"
+        elif earlier:
             text += f" (earlier wrong entries at exchanges {', '.join(map(str, earlier))})"
         if repeated:
             text += (

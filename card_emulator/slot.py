@@ -92,6 +92,7 @@ class Slot:
 
     @property
     def card(self) -> Card:
+        """The card in the slot (also while it is out: its memory and counters stay readable)."""
         return self._card
 
     @property
@@ -190,6 +191,7 @@ class Slot:
 
     @property
     def atr(self) -> bytes:
+        """The card's Answer To Reset (ISO/IEC 7816-3 §8), bytes; the same while it is out."""
         return self._card.atr
 
     def power_on(self) -> None:

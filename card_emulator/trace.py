@@ -188,10 +188,13 @@ class TraceEntry:
 
     @property
     def is_exchange(self) -> bool:
+        """True for an exchange line (a command and its answer), False for an event line."""
         return self.event == "exchange"
 
     @property
     def sw_value(self) -> int | None:
+        """The status word as an int (``0x9000``); None for an event or a command with no answer
+        (the card was out, or power was lost)."""
         return int(self.sw, 16) if self.sw else None
 
     def to_json(self) -> dict[str, Any]:

@@ -100,7 +100,9 @@ def test_an_apdu_sent_twice_is_pointed_out(mynacard: Card, mynacard_trace: Recor
     send(mynacard, verify_apdu("0000"))
     send(mynacard, verify_apdu("0000"))
     text = diagnosis(mynacard_trace, "63C1")
-    assert "earlier wrong entries at exchanges 3" in text
+    assert "(an earlier wrong entry at exchange 3)" in text
+    send(mynacard, verify_apdu("0000"))
+    assert "(earlier wrong entries at exchanges 3, 4)" in diagnosis(mynacard_trace, "63C0")
     assert "repeats exchange 3 byte for byte" in text
 
 

@@ -176,3 +176,37 @@ def test_replay_on_a_card_file_spends_nothing_of_it(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="pass pins="):
             replay(right, card)  # a card from a file: its PINs are not known here
         assert replay(right, card, pins={"user_auth": pins[PinName.USER_AUTH]}).ok
+
+
+def test_trace_replay_takes_pin_values_as_the_pin_commands_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A PIN comes from the environment or a hidden prompt; without a terminal, one line, exit 2
+    # (it used to fall back to getpass: "input may be echoed" warnings, then "aborted", exit 1).
+    from card_emulator.cli import teach_util
+
+    card_path = tmp_path / "me.card"
+    with Card.create(card_path, seed=0) as card:
+        pin = (card.created_pins or {})[PinName.USER_AUTH]
+        trace = tmp_path / "right.jsonl"
+        with Recorder(trace).attach(card):
+            verify(card, PinName.USER_AUTH, pin)
+    monkeypatch.setattr(teach_util, "stdin_is_tty", lambda: False)
+    monkeypatch.delenv("MYNACARD_PIN_USER_AUTH", raising=False)
+
+    def run(*argv: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as done:
+            main(["trace", "replay", str(trace), "--card", str(card_path), *argv])
+        captured = capsys.readouterr()
+        return int(done.value.code or 0), captured.out + captured.err
+
+    code, out = run()
+    assert code == 2 and len(out.splitlines()) == 1 and "--pin user_auth" in out
+    code, out = run("--pin", "user-auth")
+    assert code == 2 and out == (
+        "mynacard: value of user_auth: not given; set MYNACARD_PIN_USER_AUTH (stdin is not a "
+        "terminal, so it cannot be asked for)\n"
+    )
+    monkeypatch.setenv("MYNACARD_PIN_USER_AUTH", pin)
+    assert run("--pin", "user-auth") == (0, "replayed 3 exchanges: no divergence\n")
+    assert pin not in capsys.readouterr().out

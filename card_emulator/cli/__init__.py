@@ -38,7 +38,28 @@ def usage_line(mistake: typer.TyperException) -> str:
     ctx = getattr(mistake, "ctx", None)
     if ctx is None:
         return f"mynacard: {message}"
-    return f"{ctx.command_path}: {message} (see '{ctx.command_path} -h')"
+    path = _typed_path(ctx)
+    return f"{path}: {message} (see '{path} -h')"
+
+
+def _typed_path(ctx: Any) -> str:
+    """The command as typed, e.g. ``mynacard ctl me.card faults``: click's ``command_path`` puts a
+    group's argument metavar there instead (``mynacard ctl {CARD} faults``), not a command one can
+    run. Falls back to a metavar-free path when a group's argument has no value yet."""
+    chain = []
+    node = ctx
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    words: list[str] = []
+    for node in reversed(chain):
+        words.append(node.info_name or "")
+        if node is not ctx:  # a group's own arguments (ctl CARD) come after its name
+            for param in node.command.get_params(node):
+                value = node.params.get(param.name or "")
+                if param.param_type_name == "argument" and value is not None:
+                    words.append(str(value))
+    return " ".join(word for word in words if word)
 
 
 def _may_show_help(args: list[str]) -> bool:

@@ -9,6 +9,7 @@ Logs go to stderr; PINs never reach them (every APDU logged is redacted by ``apd
 from __future__ import annotations
 
 import logging
+import re
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -16,7 +17,7 @@ LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
-_FLAGS = {"-v", "-vv", "-vvv", "--verbose"}
+_VERBOSE = re.compile(r"-v+|--verbose")  # -v, -vv, -vvv, ... as click counts them at the front
 
 
 def hoist(argv: list[str]) -> list[str]:
@@ -29,7 +30,7 @@ def hoist(argv: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(argv[index:])
             break
-        if arg in _FLAGS or arg.startswith("--log-level="):
+        if _VERBOSE.fullmatch(arg) or arg.startswith("--log-level="):
             front.append(arg)
         elif arg == "--log-level" and index + 1 < len(argv):
             front.extend(argv[index : index + 2])

@@ -1,8 +1,9 @@
 """`mynacard trace show|replay|diff`: read, re-run and compare traces (docs/trace-format.md).
 
 Exit codes: 0 no divergence (or shown), 1 a divergence (the diff is printed), 2 a file that is not
-a trace, or another mistake (one line). Traces never hold PINs; ``replay`` asks for a PIN value,
-hidden, only when ``--card`` names a card file whose PINs it cannot know.
+a trace, or another mistake (one line). Traces never hold PINs; ``replay`` takes a PIN value from
+``$MYNACARD_PIN_<NAME>`` or asks for it, hidden, only when ``--card`` names a card file whose PINs
+it cannot know (``--pin NAME``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from card_emulator.cli.app import app
-from card_emulator.cli.teach_util import pin_of
+from card_emulator.cli.teach_util import pin_of, secret
 from card_emulator.pin_names import choices_text
 from card_emulator.rules import PinName
+from card_emulator.teaching.i18n import Lang
 
 # The card, the recorder and the replay are imported where they are used (start-up: cli/app.py).
 if TYPE_CHECKING:
@@ -83,7 +85,8 @@ def replay_command(
         list[str] | None,
         typer.Option(
             metavar="PIN",
-            help="A PIN whose value the replay needs (with --card): asked for, hidden. Repeat. "
+            help="A PIN whose value the replay needs (with --card): from $MYNACARD_PIN_<NAME> "
+            "(e.g. MYNACARD_PIN_USER_AUTH), else asked for, hidden. Repeat. "
             f"One of {choices_text(list(PinName), with_aliases=False)} (- for _ and the "
             "aliases of `pin --pin` too).",
         ),
@@ -98,7 +101,9 @@ def replay_command(
     pins = {}
     for name in pin or []:
         chosen = pin_of(name, tuple(PinName))
-        pins[chosen.value] = typer.prompt(f"value of {chosen.value}", hide_input=True)
+        # As `mynacard pin`: an environment variable or a hidden prompt, never piped input.
+        env_name = f"MYNACARD_PIN_{chosen.value.upper()}"
+        pins[chosen.value] = secret(env_name, f"value of {chosen.value}", Lang.EN)
     if card is None:
         result = replay(trace, pins=pins)
     else:

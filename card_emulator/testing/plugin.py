@@ -26,7 +26,7 @@ pytest-xdist worker, loads the plugin; a suite that never uses it pays nothing).
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -42,11 +42,14 @@ if TYPE_CHECKING:
     from card_emulator.slot import Slot
     from card_emulator.testing.factory import CardFactory
     from card_emulator.testing.personas import NamedPersona
+    from card_emulator.trace import TraceEntry
 
 __all__ = ["MynacardFactory"]
 
 _FACTORY = pytest.StashKey["CardFactory"]()  # made by the first test that asks for a card
 _CARDS = pytest.StashKey["list[tuple[str, Recorder]]"]()
+# The served card's trace files (label, path): written by the serve process, read on a failure.
+SERVED_TRACES = pytest.StashKey["list[tuple[str, Path]]"]()
 _MARKER_HELP = (
     "mynacard(seed=0, variant='standard', holder=None, pins=None, tries=None, locked=(), "
     "issued=None, persona=None, max_tries=None): configure the test's mynacard card (the "
@@ -242,12 +245,17 @@ def pytest_runtest_makereport(
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     cards = item.stash.get(_CARDS, None)
-    if not cards or not report.failed or call.when == "teardown":
+    served = item.stash.get(SERVED_TRACES, None)
+    if not (cards or served) or not report.failed or call.when == "teardown":
         return
     shown = item.config.getoption("--mynacard-report")
     if shown:
-        for label, recorder in cards:
+        for label, recorder in cards or ():
             report.sections.append((f"mynacard: {label}", _report(recorder, shown)))
+        for label, path in served or ():
+            report.sections.append((f"mynacard: {label}", _served_report(path, shown)))
+    if not cards:
+        return
     directory = item.config.getoption("--mynacard-traces")
     if directory:
         folder = Path(directory)
@@ -260,14 +268,32 @@ def pytest_runtest_makereport(
 
 
 def _report(recorder: Recorder, shown: int) -> str:
+    return _last_exchanges(recorder.entries, shown, recorder.count)
+
+
+def _served_report(path: Path, shown: int) -> str:
+    """The last ``shown`` exchanges of a served card's trace file (the serve process writes it,
+    a line per exchange as it goes), with where the whole trace is."""
+    from card_emulator.trace import TraceFormatError, read_trace
+
+    if not path.exists() or not path.stat().st_size:
+        return f"no exchanges (trace {path})"
+    try:
+        entries = read_trace(path).entries
+    except TraceFormatError as error:
+        return f"cannot read the trace: {error}"
+    total = sum(1 for entry in entries if entry.is_exchange)
+    return f"{_last_exchanges(entries, shown, total)}\nwhole trace: {path}"
+
+
+def _last_exchanges(entries: Sequence[TraceEntry], shown: int, total: int) -> str:
     from card_emulator.recorder import format_entry
 
-    entries = recorder.entries
     positions = [i for i, e in enumerate(entries) if e.is_exchange]
     if not positions:
         return "no exchanges"
     start = positions[-shown] if len(positions) > shown else 0
-    head = f"last {min(shown, len(positions))} of {recorder.count} exchanges (PIN data redacted)"
+    head = f"last {min(shown, len(positions))} of {total} exchanges (PIN data redacted)"
     return "\n".join([head, *(format_entry(e) for e in entries[start:])])
 
 

@@ -105,6 +105,7 @@ class ReplayResult:
 
     @property
     def ok(self) -> bool:
+        """True when every replayed exchange matched the trace (no ``divergence``)."""
         return self.divergence is None
 
 
@@ -273,7 +274,7 @@ def _command(entry: TraceEntry, values: dict[PinName, str]) -> bytes:
         if pin not in values:
             raise ValueError(
                 f"the replay needs the value of {pin.value} (the card was not created here): "
-                f"pass pins={{'{pin.value}': ...}}"
+                f"pass pins={{'{pin.value}': ...}} (mynacard trace replay: --pin {pin.value})"
             )
         value = values[pin].encode("ascii")
     else:

@@ -9,13 +9,15 @@ card (``@pytest.mark.mynacard(...)``) is swapped in. The fixture yields the PC/S
 The stack is not started here: pcscd with vsmartcard's vpcd must run (the project's
 ``scripts/pcsc-stack.sh start``). When it does not, the test skips, with the reason — unless
 ``MYNACARD_PCSC_REQUIRED=1`` (the project's CI), where it fails. ``MYNACARD_SERVED_READER=K`` picks
-the vpcd reader (default 0: ``Virtual PCD 00 00``, TCP 35963).
+the vpcd reader (default 0: ``Virtual PCD 00 00``, TCP 35963); under pytest-xdist, worker ``gwN``
+uses reader K+N (``scripts/pcsc-stack.sh start --readers N`` must provide them).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,6 +94,13 @@ def _port_listens(port: int) -> bool:
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
                 return True
     return False
+
+
+def _xdist_worker() -> int:
+    """N for pytest-xdist's worker ``gwN`` (0 without xdist): each worker serves its own card in
+    reader K+N, one serve process per reader (a second one on the same reader would be refused)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
 
 
 class _Session:
@@ -174,7 +183,7 @@ def _mynacard_served_session(
         import smartcard  # noqa: F401  (the client side the tests will use)
     except ImportError as missing:
         _unavailable(f"pyscard is not installed (the `pcsc` extra): {missing}")
-    reader = int(os.environ.get("MYNACARD_SERVED_READER", "0"))
+    reader = int(os.environ.get("MYNACARD_SERVED_READER", "0")) + _xdist_worker()
     # Short: the control sockets live under it (Unix socket paths are limited to 107 bytes).
     runtime = Path(tempfile.mkdtemp(prefix="mcs-"))
     previous = os.environ.get("XDG_RUNTIME_DIR")
@@ -240,10 +249,16 @@ def mynacard_served(
             if not status["inserted"] or status["state"] != "ready":
                 control.call("insert", timeout=READY_TIMEOUT)
         card = Path(control.call("status")["card"])
-        trace = session.folder / f"{card.stem}.trace.jsonl"
+        # One file per test (not per card): a later test on the same card must not overwrite it.
+        test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")[-120:]
+        trace = session.folder / f"{test_name}.trace.jsonl"
         control.call("trace_start", path=str(trace))
     except ControlError as error:
         pytest.fail(f"mynacard_served: the serve process refused: {error}", pytrace=False)
+    from card_emulator.testing.plugin import SERVED_TRACES
+
+    label = f"served card {reader_name(session.reader)} ({card.name})"
+    request.node.stash.setdefault(SERVED_TRACES, []).append((label, trace))
     yield ServedReader(
         reader_name(session.reader), card, session.pins.get(card, {}), control, trace
     )

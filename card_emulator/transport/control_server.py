@@ -121,6 +121,7 @@ class ControlServer:
 
     @property
     def paths(self) -> list[Path]:
+        """The socket paths listened on now (card and reader sockets; docs/control-protocol.md)."""
         return list(self._listening)
 
     def start(self) -> None:

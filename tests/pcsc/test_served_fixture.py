@@ -108,3 +108,80 @@ def test_without_the_stack_it_skips_and_in_ci_it_fails(
     failed = pytester.runpytest_subprocess(*plugin)
     failed.assert_outcomes(errors=1)
     failed.stdout.fnmatch_lines(["*the PC/SC stack is required here*"])
+
+
+def test_a_failing_test_reports_the_served_cards_last_exchanges(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the in-process fixtures do (issue 7): the report shows the last exchanges, PIN data
+    # redacted, with the card's reason; the served card's come from its trace file.
+    plugin = (
+        []
+        if request.config.pluginmanager.has_plugin("mynacard")
+        else ["-p", "card_emulator.testing.plugin"]
+    )
+    pytester.makepyfile(
+        f"""
+        from smartcard.System import readers
+
+        def test_refused(mynacard_served):
+            reader = next(r for r in readers() if str(r) == mynacard_served)
+            connection = reader.createConnection()
+            connection.connect()
+            for apdu in ("{SELECT_JPKI_AP}", "{SELECT_USER_AUTH_PIN}", "002000800430303030"):
+                connection.transmit(list(bytes.fromhex(apdu)))
+            connection.disconnect()
+            assert False, "the client's bug"
+
+        def test_same_card_again(mynacard_served):
+            pass
+        """
+    )
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("MYNACARD_SERVED_READER", "8")  # the session's own server is on reader 9
+    result = pytester.runpytest_subprocess(*plugin)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mynacard: served card Virtual PCD 4 00 00*",
+            "last 3 of 3 exchanges (PIN data redacted)",
+            "#3 *0020008004<4 bytes redacted>*-> 63C2*wrong value*",
+            "whole trace: *test_refused.trace.jsonl",
+        ]
+    )
+
+
+def test_each_xdist_worker_serves_its_card_in_a_reader_of_its_own(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Worker gwN serves in reader K+N: on one reader the second worker's serve was refused
+    # (exit 3) and its served tests skipped.
+    plugin = (
+        []
+        if request.config.pluginmanager.has_plugin("mynacard")
+        else ["-p", "card_emulator.testing.plugin"]
+    )
+    pytester.makepyfile(
+        """
+        import os
+        from smartcard.System import readers
+
+        def test_served(mynacard_served):
+            reader = next(r for r in readers() if str(r) == mynacard_served)
+            connection = reader.createConnection()
+            connection.connect()
+            data, sw1, sw2 = connection.transmit(list(bytes.fromhex("00A4040C0AD392F000260100000001")))
+            connection.disconnect()
+            assert (sw1, sw2) == (0x90, 0x00)
+            print("WORKER", os.environ["PYTEST_XDIST_WORKER"], "READER", mynacard_served)
+        """
+    )
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("MYNACARD_SERVED_READER", "6")  # gw0: reader 6, gw1: reader 7
+    result = pytester.runpytest_subprocess(
+        *plugin, "-p", "xdist", "-n", "2", "--dist", "each", "-rA"
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines_random(
+        ["WORKER gw0 READER Virtual PCD 3 00 00", "WORKER gw1 READER Virtual PCD 3 00 01"]
+    )
