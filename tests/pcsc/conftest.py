@@ -208,9 +208,20 @@ class CardServer:
         return self.process.wait(timeout=READY_TIMEOUT)
 
     def kill(self) -> None:
+        """SIGKILL, as a crash would: the server leaves its control socket behind."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=READY_TIMEOUT)
+
+    def end(self) -> None:
+        """What a test left running: SIGTERM (the server removes its control socket), SIGKILL
+        if it has not stopped within 5 s."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +246,8 @@ def private_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def serve(pcsc_stack: None, tmp_path: Path) -> Iterator[ServerFactory]:
-    """Make ``mynacard serve`` processes; every one left is killed at the end of the test."""
+    """Make ``mynacard serve`` processes; every one left is stopped at the end of the test."""
     factory = ServerFactory(tmp_path, [])
     yield factory
     for server in factory.servers:
-        server.kill()
+        server.end()
