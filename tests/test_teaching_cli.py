@@ -126,6 +126,31 @@ def test_pin_status_asks_without_spending(card_file: tuple[Path, dict[PinName, s
     assert remaining(path, PinName.SIGNING) == 5
 
 
+def test_pin_status_all_adds_the_references_a_holder_never_types(tmp_path: Path) -> None:
+    """Issue 9: the teaching commands cover the new references. `--all` queries every reference
+    on the card (spending nothing), with the card's own maximum, and a locked one is said to have
+    no public reset procedure (card-interface.md §5.6 leaves it unknown)."""
+    path = tmp_path / "codes.card"
+    with Card.create(path, seed=52, max_tries={PinName.SURFACE_CODE_A: 4}) as card:
+        for _ in range(4):  # lock 照合番号A of the card-surface AP with wrong entries
+            card.transmit(bytes.fromhex("00A4040C0AD3921000310001010402"))
+            card.transmit(bytes.fromhex("00A4020C020013"))
+            card.transmit(bytes.fromhex("002000800C") + b"000000000000")
+    data = json.loads(run("pin", "status", str(path), "--all", "--json").output)
+    by_name = {p["pin"]: p for p in data["pins"]}
+    assert list(by_name) == [pin.value for pin in PinName]
+    assert by_name["surface_code_a"]["state"] == "locked"
+    assert by_name["surface_code_a"]["max_tries"] == 4
+    assert by_name["text_code_b"]["tries_left"] == by_name["text_code_b"]["max_tries"] == 10
+    assert remaining(path, PinName.SURFACE_BIRTH_DATE) == 10  # asked, not spent
+    shown = run("pin", "status", str(path), "--all", env={"COLUMNS": "80"}).output
+    assert "0/4" in shown and "LOCKED: no public reset" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    ja = run("pin", "status", str(path), "--all", "--lang", "ja", env={"COLUMNS": "80"}).output
+    assert "共通カードAPの暗証番号" in ja and "公開された再設定手" in ja
+    assert len(json.loads(run("pin", "status", str(path), "--json").output)["pins"]) == 4
+
+
 def test_a_value_of_the_wrong_format_never_reaches_the_card(
     card_file: tuple[Path, dict[PinName, str]],
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,7 +33,7 @@ from card_emulator.cli.teach_util import (
     read_pin,
     when,
 )
-from card_emulator.rules import PIN_SPECS, USER_PINS
+from card_emulator.rules import PIN_SPECS, USER_PINS, PinName
 from card_emulator.teaching.i18n import Lang, count, pick
 
 # The teaching tables and rich are imported where they are used (start-up: cli/app.py).
@@ -52,12 +52,14 @@ pin_app = typer.Typer(
 app.add_typer(pin_app, name="pin")
 
 
-def answer_dict(answer: resets.PinAnswer) -> dict[str, Any]:
+def answer_dict(answer: resets.PinAnswer, max_tries: int | None = None) -> dict[str, Any]:
     """One PIN operation's answer for ``--json``; ``pin`` is the canonical PinName value.
 
     ``ok``: for VERIFY, CHANGE and resets the card answered 9000; for a tries query (``pin
     status``, step ``query``) the PIN is on the card and usable (not locked), and ``state``
     says more: ``ok`` (every try left), ``wrong_entries``, ``locked``, ``absent`` or ``unknown``.
+    ``max_tries``: the card's own maximum where it may differ from the rules' (``max_tries=`` of
+    the reference numbers A/B and the birth-date key, card-interface.md §5.6: not public).
     """
     tries = answer.tries
     result: dict[str, Any] = {
@@ -66,7 +68,7 @@ def answer_dict(answer: resets.PinAnswer) -> dict[str, Any]:
         "step": answer.step,
         "ok": answer.ok,
         "tries_left": tries,
-        "max_tries": PIN_SPECS[answer.pin].max_tries,
+        "max_tries": PIN_SPECS[answer.pin].max_tries if max_tries is None else max_tries,
         "locked": tries == 0,
     }
     if answer.step in ("query", "select_app", "select_ef"):
@@ -146,8 +148,21 @@ def pin_status(
     lang: LangOption = None,
     as_json: JsonOption = False,
     explain: ExplainOption = False,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help=h(
+                "Also the card's other references: 照合番号A/B of the text input helper AP, the "
+                "card-surface AP's birth-date key and 照合番号A/B, the common AP's PIN.",
+                "カードのほかの照合対象も: 券面事項入力補助APの照合番号A/B、券面事項確認APの生年月日と"
+                "照合番号A/B、共通カードAPの暗証番号。",
+            ),
+        ),
+    ] = False,
 ) -> None:
-    """Tries left of each PIN, asked with VERIFY without data (spends nothing)."""
+    """Tries left of each PIN, asked with VERIFY without data (spends nothing); ``--all`` adds
+    the references a holder never types (card-interface.md §5.6, §6.1, §7.2)."""
     from card_emulator.teaching import reset as resets
     from card_emulator.teaching.explain import pin_name
     from card_emulator.teaching.render import Style, dots, styled, table, to_json
@@ -155,24 +170,34 @@ def pin_status(
 
     language = lang_of(lang)
     trace: list[ExchangeLike] = []
+    pins = list(PinName) if every else list(USER_PINS)
     with open_card(path, trace) as card:
-        answers = [resets.query_pin(card, pin) for pin in USER_PINS]
+        answers = [resets.query_pin(card, pin) for pin in pins]
+        on_card = set(card.issuer.pins())
+        maxima = {p: card.issuer.pin_status(p).max_tries if p in on_card else None for p in pins}
     if as_json:
-        typer.echo(to_json({"pins": [answer_dict(a) for a in answers]}))
+        typer.echo(to_json({"pins": [answer_dict(a, maxima[a.pin]) for a in answers]}))
         return
     if explain:
         print_explained(trace, language)
     rows: list[list[str | RichText]] = []
     for answer in answers:
         spec = PIN_SPECS[answer.pin]
+        most = maxima[answer.pin] or spec.max_tries
         left = answer.tries if answer.step == "query" else None
         if answer.step != "query":
             tries, state = "-", styled(pick(language, "not on this card", "このカードにはなし"))
         elif left is None:
             tries, state = "?", styled(explain_status_word(answer.sw, language))
         else:
-            tries = f"{dots(left, spec.max_tries)} {left}/{spec.max_tries}"
-            if left == 0:
+            tries = f"{dots(left, most)} {left}/{most}"
+            if left == 0 and answer.pin not in USER_PINS:
+                state = styled(
+                    pick(language, "LOCKED: no public reset procedure (here: an issuer reset)",
+                         "ロック中: 公開された再設定手続きなし(ここでは発行者による再設定)"),
+                    Style.ERROR,
+                )  # fmt: skip
+            elif left == 0:
                 kiosk = answer.pin in resets.KIOSK_PINS[resets.kiosk_rule_on(when(None, "").date())]
                 state = styled(
                     pick(language, "LOCKED: a reset is needed at the window"
@@ -180,8 +205,8 @@ def pin_status(
                          "ロック中: 窓口" + ("またはキオスク端末" if kiosk else "") + "で再設定が必要"),
                     Style.ERROR,
                 )  # fmt: skip
-            elif left < spec.max_tries:
-                wrong = spec.max_tries - left
+            elif left < most:
+                wrong = most - left
                 state = styled(pick(language, f"{count(language, wrong, 'wrong entry', 'wrong entries', '')} so far",
                                     f"{wrong}回誤入力"), Style.WARN)  # fmt: skip
             else:
