@@ -173,17 +173,19 @@ def pin_status(
     pins = list(PinName) if every else list(USER_PINS)
     with open_card(path, trace) as card:
         answers = [resets.query_pin(card, pin) for pin in pins]
-        on_card = set(card.issuer.pins())
-        maxima = {p: card.issuer.pin_status(p).max_tries if p in on_card else None for p in pins}
+        # Only the references whose limit a card may set (max_tries=) are asked for it: the four
+        # PINs' limits are the rules' (and a served card would pay a round trip for each).
+        others = set(card.issuer.pins()).difference(USER_PINS) if every else set()
+        maxima = {p: card.issuer.pin_status(p).max_tries for p in others}
     if as_json:
-        typer.echo(to_json({"pins": [answer_dict(a, maxima[a.pin]) for a in answers]}))
+        typer.echo(to_json({"pins": [answer_dict(a, maxima.get(a.pin)) for a in answers]}))
         return
     if explain:
         print_explained(trace, language)
     rows: list[list[str | RichText]] = []
     for answer in answers:
         spec = PIN_SPECS[answer.pin]
-        most = maxima[answer.pin] or spec.max_tries
+        most = maxima.get(answer.pin, spec.max_tries)
         left = answer.tries if answer.step == "query" else None
         if answer.step != "query":
             tries, state = "-", styled(pick(language, "not on this card", "このカードにはなし"))
